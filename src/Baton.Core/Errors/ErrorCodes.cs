@@ -1,0 +1,40 @@
+namespace Baton.Core.Errors;
+
+/// <summary>Every error code Baton reports, in one place so the README's table and the code agree.</summary>
+public static class ErrorCodes
+{
+    public const string BadUsage = "bad_usage";
+    public const string Internal = "internal_error";
+
+    public const string ConfigNotFound = "config_not_found";
+    public const string ConfigParseError = "config_parse_error";
+    public const string ConfigInvalid = "config_invalid";
+    public const string ConfigExists = "config_exists";
+    public const string ConfigWriteFailed = "config_write_failed";
+
+    public const string ProjectPathNotFound = "project_path_not_found";
+    public const string ProjectNotGitRepository = "project_not_git_repository";
+    public const string ProjectDuplicate = "project_duplicate";
+    public const string ProjectNotFound = "project_not_found";
+    public const string ProjectAmbiguous = "project_ambiguous";
+    public const string SessionPrefixConflict = "session_prefix_conflict";
+    public const string SessionPrefixInvalid = "session_prefix_invalid";
+
+    public const string TaskNotFound = "task_not_found";
+    public const string InvalidTaskId = "invalid_task_id";
+    public const string InvalidPriority = "invalid_priority";
+    public const string BlockedByCycle = "blocked_by_cycle";
+    public const string UnknownState = "unknown_state";
+    public const string InvalidTaskField = "invalid_task_field";
+    public const string ImportInvalid = "import_invalid";
+
+    public const string StateStoreReadOnly = "state_store_read_only";
+    public const string StateStoreFull = "state_store_full";
+    public const string StateStoreBusy = "state_store_busy";
+    public const string StateStoreUnavailable = "state_store_unavailable";
+    public const string StateStoreCorrupt = "state_store_corrupt";
+    public const string StateStoreTooNew = "state_store_too_new";
+
+    public const string DoctorFixFailed = "doctor_fix_failed";
+    public const string ToolMissing = "tool_missing";
+}
