@@ -19,6 +19,7 @@ public static class ErrorCodes
     public const string ProjectAmbiguous = "project_ambiguous";
     public const string SessionPrefixConflict = "session_prefix_conflict";
     public const string SessionPrefixInvalid = "session_prefix_invalid";
+    public const string BranchNotFound = "branch_not_found";
 
     public const string TaskNotFound = "task_not_found";
     public const string InvalidTaskId = "invalid_task_id";

@@ -1,0 +1,74 @@
+using System.CommandLine;
+using Baton.Cli.Commands;
+using Baton.Core.Errors;
+
+namespace Baton.Cli;
+
+/// <summary>Builds the command tree and runs one invocation. Used by <c>Program</c> and by in-process tests.</summary>
+public static class BatonApp
+{
+    public const string Description =
+        "Baton runs a crew of AI coding agents on your repositories: a git worktree, an agent and a tmux session per task.\n\n" +
+        "Exit codes: 0 ok, 1 failed, 2 bad usage, 3 blocked by a safety check.\n" +
+        "Every command that prints data takes --json and then prints {\"ok\",\"data\",\"error\"} on stdout.\n\n" +
+        "Start with:\n" +
+        "  baton init                 register the repository in the current directory\n" +
+        "  baton task add app \"Fix the login bug\" --priority 2\n" +
+        "  baton task ready\n" +
+        "  baton doctor";
+
+    public static RootCommand CreateRootCommand(CliContext context)
+    {
+        var root = new RootCommand(Description);
+        root.Options.Add(GlobalOptions.Config);
+        root.Subcommands.Add(new InitCommand(context));
+        root.Subcommands.Add(ProjectCommands.Create(context));
+        root.Subcommands.Add(new InfoCommand(context));
+        foreach (var command in ExtraCommands)
+        {
+            root.Subcommands.Add(command(context));
+        }
+
+        return root;
+    }
+
+    /// <summary>Command factories registered by capability folders (tasks, doctor, demo, …).</summary>
+    internal static List<Func<CliContext, Command>> ExtraCommands { get; } = [];
+
+    public static async Task<int> RunAsync(string[] args, CliContext context, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(context);
+        var root = CreateRootCommand(context);
+        var parseResult = root.Parse(args);
+        if (parseResult.Errors.Count > 0)
+        {
+            var message = string.Join("; ", parseResult.Errors.Select(e => e.Message));
+            var commandPath = string.Join(' ', parseResult.CommandResult.Command.Name == root.Name
+                ? ["baton"]
+                : new[] { "baton" }.Concat(CommandPath(parseResult.CommandResult.Command)));
+            var error = BatonException.Usage(ErrorCodes.BadUsage, message, $"See '{commandPath} --help'.");
+            ErrorReporter.Report(context, error, args.Contains("--json"));
+            return ExitCodes.BadUsage;
+        }
+
+        var configuration = new InvocationConfiguration
+        {
+            Output = context.Out,
+            Error = context.Err,
+            EnableDefaultExceptionHandler = false,
+        };
+        return await parseResult.InvokeAsync(configuration, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static IEnumerable<string> CommandPath(Command command)
+    {
+        var names = new List<string>();
+        for (Symbol? symbol = command; symbol is Command c && symbol is not RootCommand; symbol = c.Parents.FirstOrDefault())
+        {
+            names.Insert(0, c.Name);
+        }
+
+        return names;
+    }
+}
