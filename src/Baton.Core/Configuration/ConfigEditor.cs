@@ -67,30 +67,12 @@ public static partial class ConfigEditor
         var stream = new YamlStream();
         stream.Load(new StringReader(text));
         var root = (YamlMappingNode)stream.Documents[0].RootNode;
-        var sequence = (YamlSequenceNode)root.Children.First(kv => kv.Key is YamlScalarNode { Value: "projects" }).Value;
+        var entry = root.Children.First(kv => kv.Key is YamlScalarNode { Value: "projects" });
+        var sequence = (YamlSequenceNode)entry.Value;
         var lines = SplitLines(text);
-        if (sequence.Style == YamlDotNet.Core.Events.SequenceStyle.Flow || sequence.Children.Count == 1)
+        if (sequence.Style == YamlDotNet.Core.Events.SequenceStyle.Flow)
         {
-            // Flow lists and the last entry: rewrite just the value of 'projects'.
-            var remaining = sequence.Children.Where((_, i) => i != index).ToList();
-            if (remaining.Count == 0)
-            {
-                var keyLine = checked((int)sequence.Start.Line) - 1;
-                var start = checked((int)sequence.Start.Line) - 1;
-                var end = EndLineExclusive(lines, sequence);
-                var keyNodeLine = checked((int)root.Children.First(kv => kv.Key is YamlScalarNode { Value: "projects" }).Key.Start.Line) - 1;
-                if (sequence.Style == YamlDotNet.Core.Events.SequenceStyle.Flow)
-                {
-                    var l = lines[keyLine];
-                    lines[keyLine] = l[..checked((int)sequence.Start.Column - 1)] + "[]" + l[Math.Min(l.Length, checked((int)sequence.End.Column - 1))..];
-                    return JoinLines(lines);
-                }
-
-                lines.RemoveRange(start, end - start);
-                lines[keyNodeLine] = lines[keyNodeLine].TrimEnd() + " []";
-                return JoinLines(lines);
-            }
-
+            // A flow list cannot be edited by lines: rewrite the document (comments are lost in this rare form).
             sequence.Children.RemoveAt(index);
             var output = new StringWriter();
             stream.Save(output, assignAnchors: false);
@@ -99,10 +81,16 @@ public static partial class ConfigEditor
 
         var item = sequence.Children[index];
         var from = checked((int)item.Start.Line) - 1;
-        var to = index + 1 < sequence.Children.Count
-            ? checked((int)sequence.Children[index + 1].Start.Line) - 1
-            : EndLineExclusive(lines, item);
+        var to = EndLineExclusive(lines, item);
         lines.RemoveRange(from, to - from);
+        if (sequence.Children.Count == 1)
+        {
+            var keyLine = checked((int)entry.Key.Start.Line) - 1;
+            var keyText = lines[keyLine];
+            var colon = keyText.IndexOf(':', StringComparison.Ordinal);
+            lines[keyLine] = keyText[..(colon + 1)] + " []" + CommentOf(keyText[(colon + 1)..]);
+        }
+
         return JoinLines(lines);
     }
 
@@ -123,21 +111,33 @@ public static partial class ConfigEditor
         return builder.ToString();
     }
 
-    /// <summary>The first line after <paramref name="node"/>, skipping trailing blank lines so they stay between entries.</summary>
+    /// <summary>
+    /// The line after the last content line of the sequence item starting at <paramref name="node"/>. YamlDotNet does
+    /// not record where a block mapping ends, so the extent comes from indentation: the item owns every following line
+    /// indented deeper than its dash; trailing blank and comment lines stay where they are.
+    /// </summary>
     private static int EndLineExclusive(List<string> lines, YamlNode node)
     {
-        var endLine = checked((int)node.End.Line) - 1;
-        var endColumn = checked((int)node.End.Column) - 1;
-        var exclusive = endColumn == 0 || endLine >= lines.Count || lines[endLine][..Math.Min(endColumn, lines[endLine].Length)].Trim().Length == 0
-            ? endLine
-            : endLine + 1;
-        exclusive = Math.Min(exclusive, lines.Count);
-        while (exclusive > checked((int)node.Start.Line) && exclusive - 1 < lines.Count && lines[exclusive - 1].Trim().Length == 0)
+        var first = checked((int)node.Start.Line) - 1;
+        var dashIndent = lines[first].Length - lines[first].TrimStart().Length;
+        var lastContent = first;
+        for (var i = first + 1; i < lines.Count; i++)
         {
-            exclusive--;
+            var trimmed = lines[i].TrimStart();
+            if (trimmed.Length == 0 || trimmed.StartsWith('#'))
+            {
+                continue;
+            }
+
+            if (lines[i].Length - trimmed.Length <= dashIndent)
+            {
+                break;
+            }
+
+            lastContent = i;
         }
 
-        return exclusive;
+        return lastContent + 1;
     }
 
     private static string CommentOf(string rest)

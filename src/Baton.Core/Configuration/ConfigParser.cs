@@ -19,6 +19,7 @@ public static class ConfigParser
     {
         ArgumentNullException.ThrowIfNull(text);
         var fileName = System.IO.Path.GetFileName(filePath);
+        CheckSyntax(text, filePath);
         var stream = new YamlStream();
         try
         {
@@ -26,10 +27,7 @@ public static class ConfigParser
         }
         catch (YamlException ex)
         {
-            throw new BatonException(
-                ErrorCodes.ConfigParseError,
-                $"{fileName}:{ex.Start.Line}:{ex.Start.Column}: {Describe(ex)}",
-                $"Fix the YAML at line {ex.Start.Line}, column {ex.Start.Column} of {filePath}.");
+            throw SyntaxError(filePath, checked((int)ex.Start.Line), checked((int)ex.Start.Column), Describe(ex));
         }
 
         var warnings = new List<ConfigWarning>();
@@ -51,7 +49,7 @@ public static class ConfigParser
                 continue;
             }
 
-            if (valueNode is YamlScalarNode { Value: null or "" } or YamlScalarNode { Tag.Value: "tag:yaml.org,2002:null" })
+            if (valueNode is YamlScalarNode { Value: null or "" or "~" or "null" })
             {
                 continue;
             }
@@ -192,6 +190,46 @@ public static class ConfigParser
 
         return string.IsNullOrWhiteSpace(scalar.Value) ? null : scalar.Value.Trim();
     }
+
+    /// <summary>
+    /// Runs the YAML parser over the text first, so every syntax error gets a position: YamlDotNet reports tabs at 1:1
+    /// and fails on some malformed flow collections with an InvalidOperationException that carries no position.
+    /// </summary>
+    private static void CheckSyntax(string text, string filePath)
+    {
+        var lines = text.Split('\n');
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var indent = lines[i].Length - lines[i].TrimStart(' ').Length;
+            if (indent < lines[i].Length && lines[i][indent] == '\t' && lines[i].Trim().Length > 0)
+            {
+                throw SyntaxError(filePath, i + 1, indent + 1, "a tab is used for indentation; YAML indents with spaces");
+            }
+        }
+
+        var parser = new Parser(new StringReader(text));
+        var last = Mark.Empty;
+        try
+        {
+            while (parser.MoveNext())
+            {
+                last = parser.Current!.End;
+            }
+        }
+        catch (YamlException ex)
+        {
+            throw SyntaxError(filePath, checked((int)ex.Start.Line), checked((int)ex.Start.Column), Describe(ex));
+        }
+        catch (InvalidOperationException)
+        {
+            throw SyntaxError(filePath, checked((int)last.Line), checked((int)last.Column), "the YAML is malformed after this point (an unclosed bracket or quote?)");
+        }
+    }
+
+    private static BatonException SyntaxError(string filePath, int line, int column, string reason) =>
+        new(ErrorCodes.ConfigParseError,
+            $"{System.IO.Path.GetFileName(filePath)}:{line}:{column}: {reason}",
+            $"Fix the YAML at line {line}, column {column} of {filePath}.");
 
     private static string KeyOf(YamlNode node) => node is YamlScalarNode { Value: { } value } ? value : node.ToString();
 
