@@ -10,7 +10,7 @@ public static class ProcessRunner
     public static async Task<ProcessResult> RunAsync(ProcessSpec spec, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        var startInfo = new ProcessStartInfo(spec.FileName)
+        var startInfo = new ProcessStartInfo(spec.NewProcessGroup ? "setsid" : spec.FileName)
         {
             UseShellExecute = false,
             RedirectStandardOutput = true,
@@ -20,6 +20,13 @@ public static class ProcessRunner
             StandardErrorEncoding = Encoding.UTF8,
             StandardInputEncoding = new UTF8Encoding(false),
         };
+        if (spec.NewProcessGroup)
+        {
+            // --wait keeps setsid's exit code equal to the command's should setsid have to fork.
+            startInfo.ArgumentList.Add("--wait");
+            startInfo.ArgumentList.Add(spec.FileName);
+        }
+
         foreach (var argument in spec.Arguments)
         {
             startInfo.ArgumentList.Add(argument);
@@ -81,7 +88,7 @@ public static class ProcessRunner
             }
             catch (OperationCanceledException)
             {
-                KillTree(process);
+                KillTree(process, spec.NewProcessGroup);
                 timedOut = timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested;
                 await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
                 if (!timedOut)
@@ -91,12 +98,46 @@ public static class ProcessRunner
             }
         }
 
-        await Task.WhenAll(readOut, readErr).ConfigureAwait(false);
-        return new ProcessResult(process.ExitCode, stdout.ToString(), stderr.ToString(), timedOut, stdout.Truncated || stderr.Truncated, watch.Elapsed);
+        try
+        {
+            // A background child that inherited stdout keeps the pipe open after the process exits; don't wait for it.
+            await Task.WhenAll(readOut, readErr).WaitAsync(TimeSpan.FromSeconds(2), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            process.StandardOutput.Dispose();
+            process.StandardError.Dispose();
+        }
+
+        string output, errors;
+        lock (stdout)
+        {
+            output = stdout.ToString();
+        }
+
+        lock (stderr)
+        {
+            errors = stderr.ToString();
+        }
+
+        return new ProcessResult(process.ExitCode, output, errors, timedOut, stdout.Truncated || stderr.Truncated, watch.Elapsed);
     }
 
-    public static void KillTree(Process process)
+    public static void KillTree(Process process, bool processGroup = false)
     {
+        ArgumentNullException.ThrowIfNull(process);
+        if (processGroup)
+        {
+            try
+            {
+                Posix.SignalGroup(process.Id, Posix.SigKill);
+            }
+            catch (InvalidOperationException)
+            {
+                // Never started or already gone.
+            }
+        }
+
         try
         {
             process.Kill(entireProcessTree: true);
@@ -110,10 +151,20 @@ public static class ProcessRunner
     private static async Task PumpAsync(StreamReader reader, BoundedBuffer buffer)
     {
         var chunk = new char[8192];
-        int read;
-        while ((read = await reader.ReadAsync(chunk.AsMemory()).ConfigureAwait(false)) > 0)
+        try
         {
-            buffer.Append(chunk.AsSpan(0, read));
+            int read;
+            while ((read = await reader.ReadAsync(chunk.AsMemory()).ConfigureAwait(false)) > 0)
+            {
+                lock (buffer)
+                {
+                    buffer.Append(chunk.AsSpan(0, read));
+                }
+            }
+        }
+        catch (Exception ex) when (ex is ObjectDisposedException or IOException)
+        {
+            // The reader was abandoned after the process exited (see RunAsync).
         }
     }
 

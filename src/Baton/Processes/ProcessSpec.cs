@@ -15,6 +15,12 @@ public sealed record ProcessSpec(string FileName, IReadOnlyList<string> Argument
 
     /// <summary>Output beyond this many characters per stream is dropped (the result says so).</summary>
     public int MaxOutputChars { get; init; } = 16 * 1024 * 1024;
+
+    /// <summary>
+    /// Start the process as the leader of a new session and process group (through <c>setsid</c>), so a timeout or
+    /// cancellation kills everything it started, including children that left its process tree.
+    /// </summary>
+    public bool NewProcessGroup { get; init; }
 }
 
 public sealed record ProcessResult(int ExitCode, string StandardOutput, string StandardError, bool TimedOut, bool OutputTruncated, TimeSpan Duration)
