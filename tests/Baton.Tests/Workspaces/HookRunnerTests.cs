@@ -1,0 +1,93 @@
+using System.Diagnostics;
+using Baton.Workspaces;
+
+namespace Baton.Tests.Workspaces;
+
+public class HookRunnerTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("baton-hook-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static readonly Dictionary<string, string?> s_env = new() { ["BATON_TASK_IDENTIFIER"] = "INT-7" };
+
+    [Fact]
+    public async Task RunAsync_Script_RunsInWorkspaceWithTaskEnvironment()
+    {
+        var result = await HookRunner.RunAsync(HookNames.AfterCreate, "pwd; echo \"$BATON_TASK_IDENTIFIER\"; echo oops >&2; exit 0", _dir, s_env, TimeSpan.FromSeconds(30))
+            .WaitAsync(TimeSpan.FromSeconds(60));
+
+        result.Succeeded.ShouldBeTrue();
+        result.Output.ShouldContain(_dir);
+        result.Output.ShouldContain("INT-7");
+        result.Output.ShouldContain("oops");
+    }
+
+    [Fact]
+    public async Task RunAsync_NonZeroExit_IsAFailureWithItsCode()
+    {
+        var result = await HookRunner.RunAsync(HookNames.BeforeRun, "exit 7", _dir, s_env, TimeSpan.FromSeconds(30)).WaitAsync(TimeSpan.FromSeconds(60));
+
+        result.Succeeded.ShouldBeFalse();
+        result.ExitCode.ShouldBe(7);
+        result.TimedOut.ShouldBeFalse();
+        result.Describe().ShouldContain("code 7");
+    }
+
+    [Fact]
+    public async Task RunAsync_LoopForever_IsKilledWithItsWholeProcessGroup()
+    {
+        var marker = Path.Combine(_dir, "child.pid");
+
+        // A background child that would outlive a plain kill of bash, plus a loop that never ends.
+        var script = $"sleep 300 & echo $! > {marker}; while true; do sleep 0.1; done";
+        var watch = Stopwatch.StartNew();
+        var result = await HookRunner.RunAsync(HookNames.AfterCreate, script, _dir, s_env, TimeSpan.FromMilliseconds(700)).WaitAsync(TimeSpan.FromSeconds(60));
+
+        result.TimedOut.ShouldBeTrue();
+        result.Succeeded.ShouldBeFalse();
+        watch.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(30));
+        var childPid = int.Parse(await File.ReadAllTextAsync(marker), System.Globalization.CultureInfo.InvariantCulture);
+        await WaitUntilAsync(() => !ProcessIsRunning(childPid));
+    }
+
+    [Fact]
+    public async Task RunAsync_Megabytes_AreDrainedAndTheExcerptIsBounded()
+    {
+        var result = await HookRunner.RunAsync(HookNames.AfterRun, "head -c 20000000 /dev/zero | tr '\\0' x; echo; echo done", _dir, s_env, TimeSpan.FromSeconds(60))
+            .WaitAsync(TimeSpan.FromSeconds(90));
+
+        result.Succeeded.ShouldBeTrue();
+        result.Output.Length.ShouldBeLessThanOrEqualTo(64 * 1024);
+        result.Excerpt.Length.ShouldBeLessThanOrEqualTo(HookResult.LogExcerptBytes + 20);
+        result.Excerpt.ShouldEndWith("... (truncated)");
+    }
+
+    [Fact]
+    public void Truncate_MultiByteBoundary_NeverSplitsACharacter()
+    {
+        var text = new string('é', 2000);
+
+        var cut = HookResult.Truncate(text, 1001);
+
+        cut.ShouldEndWith("... (truncated)");
+        cut.TrimEnd(". (truncated)".ToCharArray()).ShouldAllBe(c => c == 'é');
+    }
+
+    private static bool ProcessIsRunning(int pid)
+    {
+        // A killed child may linger as a zombie until PID 1 reaps it; a zombie does no work.
+        var stat = $"/proc/{pid}/stat";
+        return File.Exists(stat) && !File.ReadAllText(stat).Split(' ')[2].Equals("Z", StringComparison.Ordinal);
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!condition())
+        {
+            DateTime.UtcNow.ShouldBeLessThan(deadline, "condition not reached within 10 s");
+            await Task.Delay(50);
+        }
+    }
+}
