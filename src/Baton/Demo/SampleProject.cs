@@ -1,0 +1,46 @@
+using Baton.Git;
+
+namespace Baton.Demo;
+
+/// <summary>The demo's sample repository: a tiny calculator library with a README and a test script.</summary>
+public static class SampleProject
+{
+    private static readonly (string Path, string Content)[] s_files =
+    [
+        ("README.md", "# calc\n\nA tiny calculator used by Baton's demo.\n\nRun the checks with `./check.sh`.\n"),
+        ("calc.sh", "#!/usr/bin/env bash\n# usage: calc.sh add|sub A B\ncase \"$1\" in\n  add) echo $(( $2 + $3 ));;\n  sub) echo $(( $2 - $3 ));;\n  *) echo \"unknown operation: $1\" >&2; exit 2;;\nesac\n"),
+        ("check.sh", "#!/usr/bin/env bash\nset -e\n[ \"$(./calc.sh add 2 3)\" = 5 ]\n[ \"$(./calc.sh sub 5 3)\" = 2 ]\necho all checks passed\n"),
+        (".gitignore", "*.log\n"),
+    ];
+
+    /// <summary>Creates the repository at <paramref name="path"/> with one commit on <c>main</c>.</summary>
+    public static async Task CreateAsync(string path, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(path);
+        foreach (var (file, content) in s_files)
+        {
+            var target = System.IO.Path.Combine(path, file);
+            await File.WriteAllTextAsync(target, content, cancellationToken).ConfigureAwait(false);
+            if (file.EndsWith(".sh", StringComparison.Ordinal))
+            {
+                File.SetUnixFileMode(target, File.GetUnixFileMode(target) | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+            }
+        }
+
+        foreach (var arguments in new[]
+        {
+            new[] { "init", "-q", "-b", "main" },
+            ["config", "user.name", "Baton Demo"],
+            ["config", "user.email", "demo@baton.invalid"],
+            ["add", "-A"],
+            ["commit", "-q", "-m", "Initial commit: calc with add and sub"],
+        })
+        {
+            var result = await GitCli.RunAsync(path, arguments, cancellationToken).ConfigureAwait(false);
+            if (!result.Succeeded)
+            {
+                throw new InvalidOperationException($"git {string.Join(' ', arguments)} failed: {result.StandardError}");
+            }
+        }
+    }
+}
