@@ -1,4 +1,6 @@
+using Baton.Cli.Commands;
 using Baton.Core.Agents;
+using Baton.Core.Doctor;
 using Baton.Core.Errors;
 
 namespace Baton.Tests.Doctor;
@@ -168,5 +170,19 @@ public sealed class DoctorCommandTests : IDisposable
 
         exitCode.ShouldBe(ExitCodes.BadUsage);
         error.ShouldContain(AgentCatalog.OverrideVariable);
+    }
+
+    [Fact]
+    public void HelpText_Constant_AgreesWithCatalogAndRules()
+    {
+        foreach (var agent in AgentCatalog.All)
+        {
+            DoctorCommand.HelpText.ShouldContain($"{agent.Name} ({agent.Version})");
+        }
+
+        DoctorCommand.HelpText.ShouldContain($"git (≥ {DoctorRules.GitMinimum.Major}.{DoctorRules.GitMinimum.Minor})");
+        DoctorCommand.HelpText.ShouldContain($"tmux (≥ {DoctorRules.TmuxMinimum.Major}.{DoctorRules.TmuxMinimum.Minor})");
+        DoctorCommand.HelpText.ShouldContain($"Node.js (≥ {DoctorRules.NodeMinimum.Major})");
+        DoctorCommand.HelpText.ShouldContain(AgentCatalog.OverrideVariable);
     }
 }

@@ -21,15 +21,16 @@ public sealed class DoctorCommand : BatonCommand
         Options.Add(_fix);
     }
 
-    private static string HelpText =>
-        "Check what Baton needs: the .NET runtime and SDK, git (≥ " + DoctorRules.GitMinimum + "), tmux (≥ " + DoctorRules.TmuxMinimum +
-        "), Node.js (≥ " + DoctorRules.NodeMinimum + ") and npm, and the agents " +
-        string.Join(", ", AgentCatalog.All.Select(a => $"{a.Name} ({a.Version})")) +
-        ", looked for in BATON_HOME/tools/node_modules/.bin first, then on PATH. Each problem comes with a one-line fix.\n\n" +
+    // A constant, not built from AgentCatalog/DoctorRules: every command is constructed on every start (even for
+    // 'baton --version'), and reading those would load Baton.Core.dll up front. DoctorCommandTests checks it agrees.
+    internal const string HelpText =
+        "Check what Baton needs: the .NET runtime and SDK, git (≥ 2.30), tmux (≥ 3.0), Node.js (≥ 18) and npm, and the agents " +
+        "pi (0.73.1), claude (2.1.197), codex (0.169.0), looked for in BATON_HOME/tools/node_modules/.bin first, then on PATH. " +
+        "Each problem comes with a one-line fix.\n\n" +
         "git and tmux are required: the exit code is 1 when either is missing or too old. Everything else only warns " +
         "(exit 0): Baton can run with a single agent, or with a 'command' agent and none of them.\n\n" +
         "--fix runs 'npm install --prefix BATON_HOME/tools' with the pinned versions above, for the agents that are not ok. " +
-        "For Baton's own tests, " + AgentCatalog.OverrideVariable + "=binary=package@version[,…] replaces the agent list.\n\n" +
+        "For Baton's own tests, BATON_DOCTOR_PACKAGES=binary=package@version[,…] replaces the agent list.\n\n" +
         "Examples:\n  baton doctor\n  baton doctor --fix\n  baton doctor --json | jq '.data.checks[] | select(.status != \"ok\")'";
 
     protected override async Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken cancellationToken)
