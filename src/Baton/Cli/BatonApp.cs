@@ -25,6 +25,7 @@ public static class BatonApp
         root.Subcommands.Add(ProjectCommands.Create(context));
         root.Subcommands.Add(new InfoCommand(context));
         root.Subcommands.Add(new DemoCommand(context));
+        root.Subcommands.Add(new DoctorCommand(context));
         foreach (var command in ExtraCommands)
         {
             root.Subcommands.Add(command(context));
