@@ -123,6 +123,24 @@ internal sealed class VariableExpr(string name, IReadOnlyList<Accessor> path, in
                 keys.Count == 0 ? $"'{described}' is an empty map." : $"Its keys are: {string.Join(", ", keys)}.");
         }
 
+        if (value is System.Collections.IList direct)
+        {
+            // Fast path: index an input list without copying it (templates index inside loops).
+            var count = direct.Count;
+            switch (key)
+            {
+                case long at:
+                    var i = at < 0 ? count + at : at;
+                    return i >= 0 && i < count ? LiquidValues.Normalize(direct[(int)i]) : null;
+                case "size":
+                    return (long)count;
+                case "first":
+                    return count > 0 ? LiquidValues.Normalize(direct[0]) : null;
+                case "last":
+                    return count > 0 ? LiquidValues.Normalize(direct[count - 1]) : null;
+            }
+        }
+
         if (LiquidValues.IsList(value))
         {
             if (key is long index)
