@@ -1,5 +1,3 @@
-using Baton.Core.Workflows;
-
 namespace Baton.Core.Templates;
 
 /// <summary>
@@ -44,18 +42,7 @@ public sealed class LiquidTemplate
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(sourceName);
         var map = new SourceMap(source, firstLine);
-        IReadOnlyList<Node> nodes;
-        try
-        {
-            nodes = TemplateParser.Parse(source, sourceName, map);
-        }
-        catch (InsufficientExecutionStackException)
-        {
-            throw new TemplateException(
-                WorkflowErrorCodes.TemplateParseError, sourceName, firstLine, 1, "the template is nested too deeply to parse", "Simplify the template.");
-        }
-
-        return new LiquidTemplate(source, sourceName, nodes, map);
+        return new LiquidTemplate(source, sourceName, TemplateParser.Parse(source, sourceName, map), map);
     }
 
     /// <summary>
