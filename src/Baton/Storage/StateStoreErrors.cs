@@ -74,9 +74,14 @@ public static class StateStoreErrors
         {
             TryDelete(probe);
             var classified = FromFileSystem(ex, home, databasePath);
-            if (classified.Code != ErrorCodes.StateStoreUnavailable)
+            if (classified.Code == ErrorCodes.StateStoreReadOnly)
             {
-                return new BatonException(classified.Code, $"{classified.Message} ({error.Message})", classified.Suggestion, classified.ExitCode, error);
+                return ReadOnly(home, databasePath, error.Message, error);
+            }
+
+            if (classified.Code == ErrorCodes.StateStoreFull)
+            {
+                return Full(home, databasePath, error.Message, error);
             }
         }
 
@@ -104,7 +109,7 @@ public static class StateStoreErrors
 
     private static BatonException Full(string home, string databasePath, string detail, Exception inner) => new(
         ErrorCodes.StateStoreFull,
-        $"cannot write the state database {databasePath}: the disk is full ({detail}); nothing was changed",
+        $"the disk holding the state database {databasePath} is full ({detail}); nothing was changed",
         $"Free space on the file system of {home} ('df -h {home}'; old workspaces and archives live there too: 'baton doctor'), then run the command again.",
         ExitCodes.Failed,
         inner);
