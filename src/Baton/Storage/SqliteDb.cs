@@ -32,14 +32,8 @@ public sealed class SqliteDb : IDisposable
 
     public bool InTransaction => sqlite3_get_autocommit(_handle) == 0;
 
-    public static string LibraryVersion
-    {
-        get
-        {
-            _ = typeof(SqliteDb).TypeHandle;
-            return sqlite3_libversion().utf8_to_string();
-        }
-    }
+    /// <summary>The bundled SQLite's version (2.0.6 bundles a 2021 SQLite: no STRICT tables, no RETURNING before 3.35).</summary>
+    public static string LibraryVersion => sqlite3_libversion().utf8_to_string();
 
     public static SqliteDb Open(string path, TimeSpan busyTimeout)
     {
