@@ -26,6 +26,7 @@ public static class BatonApp
         root.Subcommands.Add(new InfoCommand(context));
         root.Subcommands.Add(new DemoCommand(context));
         root.Subcommands.Add(new DoctorCommand(context));
+        root.Subcommands.Add(TaskCommands.Create(context));
         foreach (var command in ExtraCommands)
         {
             root.Subcommands.Add(command(context));

@@ -1,0 +1,236 @@
+using System.CommandLine;
+using System.Globalization;
+using Baton.Configuration;
+using Baton.Core.Configuration;
+using Baton.Core.Errors;
+using Baton.Core.Tasks;
+using Baton.Storage;
+using Baton.Tracking.Local;
+using Spectre.Console;
+
+namespace Baton.Cli.Commands;
+
+/// <summary><c>baton task …</c>: the local tracker.</summary>
+public static class TaskCommands
+{
+    public const string ProjectEnvironmentVariable = "BATON_PROJECT";
+
+    public static Command Create(CliContext context)
+    {
+        var task = new Command(
+            "task",
+            "Track tasks in Baton's local tracker (BATON_HOME/state.db), shared by every worktree and agent of a project.\n\n" +
+            "The project is the one named, else $BATON_PROJECT (set for agents), else the only project of baton.yaml.\n\n" +
+            "Examples:\n  baton task add app \"Fix the login bug\" --priority 2 --label bug\n  baton task ready\n  baton task show APP-3\n  baton task close APP-3");
+        task.Subcommands.Add(new TaskAddCommand(context));
+        task.Subcommands.Add(new TaskListCommand(context));
+        task.Subcommands.Add(new TaskShowCommand(context));
+        task.Subcommands.Add(new TaskUpdateCommand(context));
+        task.Subcommands.Add(new TaskCommentCommand(context));
+        task.Subcommands.Add(new TaskCloseCommand(context));
+        task.Subcommands.Add(new TaskReadyCommand(context));
+        task.Subcommands.Add(new TaskExportCommand(context));
+        task.Subcommands.Add(new TaskImportCommand(context));
+        return task;
+    }
+
+    internal static void WriteTable(IAnsiConsole console, IReadOnlyList<TaskView> tasks, string empty)
+    {
+        if (tasks.Count == 0)
+        {
+            console.MarkupLine($"[grey]{Markup.Escape(empty)}[/]");
+            return;
+        }
+
+        var table = new Table().Border(TableBorder.Simple);
+        foreach (var column in new[] { "ID", "STATE", "PRI", "TITLE", "LABELS", "BLOCKED BY" })
+        {
+            table.AddColumn(column);
+        }
+
+        foreach (var t in tasks)
+        {
+            table.AddRow(
+                Markup.Escape(t.Identifier),
+                Markup.Escape(t.State),
+                t.Priority?.ToString(CultureInfo.InvariantCulture) ?? "-",
+                Markup.Escape(t.Title),
+                Markup.Escape(t.Labels.Count == 0 ? "-" : string.Join(", ", t.Labels)),
+                Markup.Escape(t.BlockedBy.Count == 0 ? "-" : string.Join(", ", t.BlockedBy.Select(b => $"{b.Identifier} ({b.State})"))));
+        }
+
+        console.Write(table);
+    }
+
+    internal static void WriteDetails(IAnsiConsole console, TaskView task)
+    {
+        console.MarkupLine($"[bold]{Markup.Escape(task.Identifier)}[/]  {Markup.Escape(task.Title)}");
+        var grid = new Grid().AddColumn().AddColumn();
+        void Row(string key, string? value) => grid.AddRow("  " + key, Markup.Escape(string.IsNullOrEmpty(value) ? "-" : value));
+        Row("state", task.State);
+        Row("priority", task.Priority?.ToString(CultureInfo.InvariantCulture));
+        Row("project", task.Project);
+        Row("labels", string.Join(", ", task.Labels));
+        Row("blocked by", string.Join(", ", task.BlockedBy.Select(b => $"{b.Identifier} ({b.State})")));
+        Row("branch", task.BranchName);
+        Row("url", task.Url);
+        Row("assignee", task.Assignee);
+        Row("created", task.CreatedAt.ToString("u", CultureInfo.InvariantCulture));
+        Row("updated", task.UpdatedAt.ToString("u", CultureInfo.InvariantCulture));
+        Row("id", task.Id);
+        console.Write(grid);
+        if (!string.IsNullOrWhiteSpace(task.Description))
+        {
+            console.WriteLine();
+            console.WriteLine(task.Description);
+        }
+
+        foreach (var comment in task.Comments ?? [])
+        {
+            console.WriteLine();
+            console.MarkupLine($"[grey]{Markup.Escape(comment.Author)} · {Markup.Escape(comment.CreatedAt.ToString("u", CultureInfo.InvariantCulture))}[/]");
+            console.WriteLine(comment.Body);
+        }
+    }
+}
+
+/// <summary>
+/// What every task command needs: the config (when one is in reach), the state store with the config's
+/// projects recorded in it, and the rules that pick a project or find a task.
+/// </summary>
+internal sealed class TaskSession : IDisposable
+{
+    private readonly CliContext _context;
+
+    private TaskSession(CliContext context, LoadedConfig? config, StateStore store)
+    {
+        _context = context;
+        Config = config;
+        Store = store;
+    }
+
+    public LoadedConfig? Config { get; }
+
+    public StateStore Store { get; }
+
+    private string? EnvironmentProject => _context.GetEnvironment(TaskCommands.ProjectEnvironmentVariable);
+
+    public static TaskSession Open(CliContext context, ParseResult parseResult)
+    {
+        var configPath = ConfigLocator.Find(context, parseResult.GetValue(GlobalOptions.Config));
+        var config = configPath is null ? null : ConfigLoader.Load(context, configPath);
+        var store = StateStore.Open(context.BatonHome);
+        try
+        {
+            if (config is not null)
+            {
+                ProjectRows.Sync(store, config.Projects, context.Time.GetUtcNow());
+            }
+
+            return new TaskSession(context, config, store);
+        }
+        catch
+        {
+            store.Dispose();
+            throw;
+        }
+    }
+
+    public LocalTracker Tracker(Project project) => new(Store, project, _context.Time);
+
+    /// <summary>The named project, else $BATON_PROJECT, else the config's only project.</summary>
+    public Project ResolveProject(string? argument)
+    {
+        if (argument is not null)
+        {
+            return FindNamed(argument);
+        }
+
+        if (EnvironmentProject is { } instanceId)
+        {
+            return FindInstance(instanceId) ?? throw new BatonException(
+                ErrorCodes.ProjectNotFound,
+                $"{TaskCommands.ProjectEnvironmentVariable}={instanceId} is not a project this BATON_HOME knows ({Store.Home})",
+                "Check BATON_HOME and BATON_PROJECT (the project's instance id, shown by 'baton info'), or name the project.");
+        }
+
+        if (Config is null)
+        {
+            throw new BatonException(
+                ErrorCodes.ConfigNotFound,
+                $"no {ConfigLocator.FileName} in {_context.WorkingDirectory} or above, and {TaskCommands.ProjectEnvironmentVariable} is not set",
+                "Run the command inside a project that has baton.yaml ('baton init'), pass --config, or set BATON_PROJECT.");
+        }
+
+        return Config.Projects.Count switch
+        {
+            1 => Config.Projects[0],
+            0 => throw new BatonException(ErrorCodes.ProjectNotFound, $"{Config.Config.FilePath} lists no projects", "Add one with 'baton project add <path>'."),
+            _ => throw BatonException.Usage(
+                ErrorCodes.ProjectAmbiguous,
+                $"{Config.Config.FilePath} has {Config.Projects.Count} projects; which one?",
+                $"Name the project: one of {string.Join(", ", Config.Projects.Select(p => p.Id))}."),
+        };
+    }
+
+    /// <summary>For list and ready: the named project, else $BATON_PROJECT, else every project of the config.</summary>
+    public IReadOnlyList<Project> ResolveProjects(string? argument) =>
+        argument is null && EnvironmentProject is null && Config is { Projects.Count: > 0 }
+            ? Config.Projects
+            : [ResolveProject(argument)];
+
+    /// <summary>Finds the project that holds a task: the config's projects first, then $BATON_PROJECT, then any.</summary>
+    public (LocalTracker Tracker, TaskKey Key) ResolveTask(string text)
+    {
+        var key = TaskKey.Parse(text);
+        var owners = Store.Read(db => TaskRows.Owners(db, key));
+        if (owners.Count == 0)
+        {
+            throw TaskRows.NotFound(key.Text);
+        }
+
+        var owner = owners.Count == 1 ? owners[0].Project
+            : owners.Select(o => o.Project).FirstOrDefault(p => Config?.Projects.Any(c => c.InstanceId == p) == true)
+            ?? owners.Select(o => o.Project).FirstOrDefault(p => p == EnvironmentProject)
+            ?? throw BatonException.Usage(
+                ErrorCodes.ProjectAmbiguous,
+                $"{key.Text} exists in several projects ({string.Join(", ", owners.Select(o => o.Project))})",
+                "Run the command from the project's directory, set BATON_PROJECT, or use the task's 16-hex id.");
+        var project = FindInstance(owner) ?? throw TaskRows.NotFound(key.Text);
+        return (Tracker(project), key);
+    }
+
+    public void Dispose() => Store.Dispose();
+
+    private Project? FindInstance(string instanceId) =>
+        Config?.Projects.FirstOrDefault(p => p.InstanceId == instanceId)
+        ?? Store.Read(db => ProjectRows.Find(db, instanceId, _context.BatonHome));
+
+    private Project FindNamed(string name)
+    {
+        if (Config?.FindProject(name) is { } configured)
+        {
+            return configured;
+        }
+
+        var known = Store.Read(db => ProjectRows.FindByIdOrPrefix(db, name, _context.BatonHome));
+        if (known.Count == 1)
+        {
+            return known[0];
+        }
+
+        if (known.Count > 1)
+        {
+            return known.FirstOrDefault(p => p.InstanceId == EnvironmentProject) ?? throw BatonException.Usage(
+                ErrorCodes.ProjectAmbiguous,
+                $"'{name}' names {known.Count} projects ({string.Join(", ", known.Select(p => p.InstanceId))})",
+                "Use the instance id shown by 'baton info', or run the command from the project's directory.");
+        }
+
+        var choices = Config is null ? string.Empty : $" The projects of {Config.Config.FilePath}: {string.Join(", ", Config.Projects.Select(p => p.Id))}.";
+        throw new BatonException(
+            ErrorCodes.ProjectNotFound,
+            $"no project '{name}'",
+            $"Name a project by its id or session prefix ('baton project list').{choices}");
+    }
+}

@@ -1,0 +1,68 @@
+namespace Baton.Storage;
+
+/// <summary>
+/// The state database's schema, as numbered steps. <c>PRAGMA user_version</c> records the last step applied.
+/// Steps are append-only: a released step is never edited, a change is a new step.
+/// </summary>
+public static class Migrations
+{
+    public static IReadOnlyList<Migration> All { get; } =
+    [
+        new(1, "projects and the local tracker", """
+            -- One row per project of any baton.yaml this BATON_HOME has seen, so that an agent inside a worktree
+            -- (no baton.yaml above it, only BATON_PROJECT) still knows the project's prefix and states.
+            CREATE TABLE projects (
+                instance_id      TEXT PRIMARY KEY,              -- {config hash}-{project id}
+                project_id       TEXT NOT NULL,
+                name             TEXT NOT NULL,
+                path             TEXT NOT NULL,
+                session_prefix   TEXT NOT NULL,
+                states           TEXT NOT NULL,                 -- JSON {active, handoff, terminal, inactive}
+                config_path      TEXT NOT NULL,
+                next_task_number INTEGER NOT NULL DEFAULT 1 CHECK (next_task_number >= 1),
+                updated_at       TEXT NOT NULL
+            );
+            CREATE INDEX projects_by_prefix ON projects (session_prefix);
+
+            CREATE TABLE tasks (
+                id          TEXT PRIMARY KEY,                   -- stable random 16 hex, survives export/import
+                project     TEXT NOT NULL REFERENCES projects (instance_id) ON DELETE CASCADE,
+                number      INTEGER NOT NULL,
+                identifier  TEXT NOT NULL,                      -- PREFIX-number, upper case
+                title       TEXT NOT NULL,
+                description TEXT,
+                priority    INTEGER CHECK (priority BETWEEN 1 AND 4),
+                state       TEXT NOT NULL,                      -- in the project's spelling
+                branch_name TEXT,
+                url         TEXT,
+                assignee    TEXT,
+                labels      TEXT NOT NULL DEFAULT '[]',         -- JSON array of lower-case labels
+                created_at  TEXT NOT NULL,                      -- UTC, fixed-width ISO 8601: sorts as text
+                updated_at  TEXT NOT NULL,
+                UNIQUE (project, identifier)
+            );
+            CREATE INDEX tasks_by_identifier ON tasks (identifier);
+            CREATE INDEX tasks_by_project_number ON tasks (project, number);
+
+            CREATE TABLE task_blockers (
+                task_id    TEXT NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+                blocker_id TEXT NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+                PRIMARY KEY (task_id, blocker_id)
+            ) WITHOUT ROWID;
+            CREATE INDEX task_blockers_by_blocker ON task_blockers (blocker_id);
+
+            CREATE TABLE task_comments (
+                id         TEXT PRIMARY KEY,
+                task_id    TEXT NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+                author     TEXT NOT NULL,
+                body       TEXT NOT NULL,
+                created_at TEXT NOT NULL
+            );
+            CREATE INDEX task_comments_by_task ON task_comments (task_id, created_at);
+            """),
+    ];
+
+    public static long Latest => All[^1].Version;
+}
+
+public sealed record Migration(long Version, string Name, string Sql);
