@@ -19,6 +19,10 @@ if ! dotnet build Baton.slnx -c Release -nologo -v quiet -clp:ErrorsOnly >"$resu
   finish 0 1
 fi
 
+# Tests that launch baton as a process use the ReadyToRun build: it starts several times faster than a JIT build.
+publish_baton "$baton_root/.build/baton" || finish 0 1
+export BATON_TEST_BINARY="$baton_root/.build/baton/baton"
+
 projects=(tests/Baton.Core.Tests tests/Baton.Tests)
 failed_runs=0
 for project in "${projects[@]}"; do

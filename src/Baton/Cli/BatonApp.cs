@@ -27,16 +27,8 @@ public static class BatonApp
         root.Subcommands.Add(new DemoCommand(context));
         root.Subcommands.Add(new DoctorCommand(context));
         root.Subcommands.Add(TaskCommands.Create(context));
-        foreach (var command in ExtraCommands)
-        {
-            root.Subcommands.Add(command(context));
-        }
-
         return root;
     }
-
-    /// <summary>Command factories registered by capability folders (tasks, doctor, demo, …).</summary>
-    internal static List<Func<CliContext, Command>> ExtraCommands { get; } = [];
 
     public static async Task<int> RunAsync(string[] args, CliContext context, CancellationToken cancellationToken = default)
     {

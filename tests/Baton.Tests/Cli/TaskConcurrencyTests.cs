@@ -19,9 +19,7 @@ public sealed class TaskConcurrencyTests(ITestOutputHelper output)
     {
         using var world = await TempWorld.CreateAsync();
 
-        // The built baton sits next to this assembly (the test project references it).
-        var baton = Path.Combine(AppContext.BaseDirectory, "baton");
-        File.Exists(baton).ShouldBeTrue($"{baton} is missing: build the solution first");
+        var baton = BatonBinary.Path;
 
         // Each worker is a shell loop of real launches, so eight processes contend for the database at every moment.
         const string script = """

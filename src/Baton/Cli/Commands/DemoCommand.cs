@@ -22,7 +22,7 @@ public sealed class DemoCommand : BatonCommand
             ? Context.ResolvePath(configured)
             : Directory.CreateTempSubdirectory("baton-demo-").FullName;
         var stamp = Context.Time.GetUtcNow().ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
-        var project = Path.Combine(home, "demo", $"calc-{stamp}");
+        var project = Path.Combine(home, "demo", stamp, "calc");
         Context.Out.WriteLine($"BATON_HOME  {home}");
         Context.Out.WriteLine($"project     {project}");
         Context.Out.WriteLine();
