@@ -59,7 +59,16 @@ public static class SafetyReportBuilder
                 $"git -C {repo} worktree unlock {ws}"));
         }
 
-        if (worktree.IsPrunable && facts.DirectoryExists)
+        if (!facts.DirectoryExists)
+        {
+            // git calls this "prunable" unless a lock protects the entry; either way nothing is left on disk.
+            findings.Add(SafetyFinding.Create(
+                SafetyFindingKinds.Prunable, FindingSeverity.Info, FindingScope.Workspace,
+                [worktree.PrunableReason ?? "directory is missing"],
+                "The directory is already gone; removal only prunes git's record of it.",
+                $"git -C {repo} worktree prune"));
+        }
+        else if (worktree.IsPrunable)
         {
             findings.Add(SafetyFinding.Create(
                 SafetyFindingKinds.UnverifiableDirectory, FindingSeverity.Blocking, FindingScope.Workspace,
@@ -67,19 +76,11 @@ public static class SafetyReportBuilder
                 "The directory exists but git no longer treats it as this worktree, so its files cannot be checked.",
                 $"git -C {repo} worktree repair {ws}"));
         }
-        else if (worktree.IsPrunable)
-        {
-            findings.Add(SafetyFinding.Create(
-                SafetyFindingKinds.Prunable, FindingSeverity.Info, FindingScope.Workspace,
-                [worktree.PrunableReason ?? "directory is missing"],
-                "The directory is already gone; removal only prunes git's record of it.",
-                $"git -C {repo} worktree prune"));
-        }
         else if (facts.Status is null)
         {
             // The analyzer always fills Status for a live worktree; a missing one must never read as clean.
             findings.Add(SafetyFinding.Create(
-                SafetyFindingKinds.UnverifiableDirectory, FindingSeverity.Blocking, FindingScope.Workspace, [],
+                SafetyFindingKinds.UnverifiableDirectory, FindingSeverity.Blocking, FindingScope.Workspace, ["status unavailable"],
                 "The working tree could not be inspected.",
                 $"git -C {ws} status"));
         }

@@ -104,9 +104,21 @@ public sealed class GitSandbox : IDisposable
     }
 
     public Task<ProcessResult> TryGitAsync(string workingDirectory, params string[] arguments) =>
-        ProcessRunner.RunAsync(
-            new ProcessSpec("git", arguments) { WorkingDirectory = workingDirectory, Environment = _environment, Timeout = Timeout })
+        RunGitAsync(workingDirectory, arguments);
+
+    /// <summary>Runs git with extra environment variables (e.g. <c>GIT_INDEX_FILE</c>) and optional stdin.</summary>
+    public Task<ProcessResult> RunGitAsync(string workingDirectory, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string?>? extraEnvironment = null, string? standardInput = null)
+    {
+        var environment = new Dictionary<string, string?>(_environment);
+        foreach (var (name, value) in extraEnvironment ?? new Dictionary<string, string?>())
+        {
+            environment[name] = value;
+        }
+
+        return ProcessRunner.RunAsync(
+            new ProcessSpec("git", arguments) { WorkingDirectory = workingDirectory, Environment = environment, Timeout = Timeout, StandardInput = standardInput })
             .WaitAsync(Timeout);
+    }
 
     public void Dispose()
     {
