@@ -68,6 +68,26 @@ public sealed class GitSandbox : IDisposable
         return sandbox;
     }
 
+    /// <summary>
+    /// A new sandbox holding a file-by-file copy of <paramref name="template"/>'s repository and origin, much
+    /// cheaper than building one with git. Only the origin URL is absolute, so only it needs rewriting;
+    /// a template must not have linked worktrees (their links are absolute too).
+    /// </summary>
+    public static async Task<GitSandbox> CopyOfAsync(GitSandbox template)
+    {
+        ArgumentNullException.ThrowIfNull(template);
+        var root = Path.Combine(Path.GetTempPath(), "baton-tests", Guid.NewGuid().ToString("N")[..12]);
+        var sandbox = new GitSandbox(root);
+        CopyDirectory(template.Repo, sandbox.Repo);
+        if (Directory.Exists(template.Origin))
+        {
+            CopyDirectory(template.Origin, sandbox.Origin);
+            await sandbox.GitAsync(sandbox.Repo, "remote", "set-url", "origin", sandbox.Origin);
+        }
+
+        return sandbox;
+    }
+
     public string PathOf(string name) => Path.Combine(Root, name);
 
     /// <summary>Adds a linked worktree <c>Root/name</c> on a new branch.</summary>
@@ -120,8 +140,30 @@ public sealed class GitSandbox : IDisposable
             .WaitAsync(Timeout);
     }
 
+    private static void CopyDirectory(string source, string target)
+    {
+        Directory.CreateDirectory(target);
+        foreach (var directory in Directory.EnumerateDirectories(source, "*", SearchOption.AllDirectories))
+        {
+            Directory.CreateDirectory(Path.Combine(target, Path.GetRelativePath(source, directory)));
+        }
+
+        foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
+        {
+            File.Copy(file, Path.Combine(target, Path.GetRelativePath(source, file)));
+        }
+    }
+
+    /// <summary>Leaves the directory behind on dispose, to look at a failing state by hand.</summary>
+    public bool Keep { get; set; }
+
     public void Dispose()
     {
+        if (Keep)
+        {
+            return;
+        }
+
         try
         {
             Directory.Delete(Root, recursive: true);

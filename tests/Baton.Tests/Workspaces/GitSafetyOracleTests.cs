@@ -27,6 +27,7 @@ public sealed class GitSafetyOracleTests(ITestOutputHelper output)
         var failures = new ConcurrentBag<string>();
         var counters = new ConcurrentDictionary<string, int>();
         var watch = Stopwatch.StartNew();
+        using var template = await RandomRepositoryState.CreateTemplateAsync().WaitAsync(TimeSpan.FromSeconds(60));
 
         await Parallel.ForEachAsync(
             Enumerable.Range(0, states),
@@ -36,7 +37,7 @@ public sealed class GitSafetyOracleTests(ITestOutputHelper output)
                 var seed = baseSeed + i;
                 try
                 {
-                    var failure = await CheckStateAsync(seed, counters);
+                    var failure = await CheckStateAsync(template, seed, counters);
                     if (failure is not null)
                     {
                         failures.Add(failure);
@@ -57,9 +58,10 @@ public sealed class GitSafetyOracleTests(ITestOutputHelper output)
         }
     }
 
-    private static async Task<string?> CheckStateAsync(int seed, ConcurrentDictionary<string, int> counters)
+    private static async Task<string?> CheckStateAsync(GitSandbox template, int seed, ConcurrentDictionary<string, int> counters)
     {
-        using var git = await GitSandbox.CreateAsync().WaitAsync(GitSandbox.Timeout);
+        using var git = await GitSandbox.CopyOfAsync(template).WaitAsync(GitSandbox.Timeout);
+        git.Keep = Environment.GetEnvironmentVariable("BATON_ORACLE_KEEP") == "1";
         var state = await RandomRepositoryState.BuildAsync(git, seed).WaitAsync(TimeSpan.FromMinutes(2));
         var report = await new GitSafetyAnalyzer()
             .AnalyzeAsync(git.Repo, state.Workspace, RandomRepositoryState.Branch, "main")
@@ -96,6 +98,7 @@ public sealed class GitSafetyOracleTests(ITestOutputHelper output)
 
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"seed {seed}: {string.Join("; ", problems)}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"  sandbox: {git.Root}");
         text.AppendLine(CultureInfo.InvariantCulture, $"  oracle: {verdict.Detail}");
         foreach (var finding in report.Findings)
         {

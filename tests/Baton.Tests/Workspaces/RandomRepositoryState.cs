@@ -20,6 +20,7 @@ internal sealed class RandomRepositoryState
     private readonly List<string> _log = [];
     private string? _other;
     private int _counter;
+    private string _last = s_pool[0];
     private bool _workspaceDeleted;
 
     private RandomRepositoryState(GitSandbox git, int seed)
@@ -33,6 +34,15 @@ internal sealed class RandomRepositoryState
 
     public IReadOnlyList<string> Log => _log;
 
+    /// <summary>The starting point every state copies: <see cref="GitSandbox.CreateAsync"/> plus a shared file.</summary>
+    public static async Task<GitSandbox> CreateTemplateAsync()
+    {
+        var git = await GitSandbox.CreateAsync();
+        await git.CommitFileAsync(git.Repo, "c.txt", "base\n", "add c");
+        await git.GitAsync(git.Repo, "push", "-q", "origin", "main");
+        return git;
+    }
+
     public static async Task<RandomRepositoryState> BuildAsync(GitSandbox git, int seed)
     {
         var state = new RandomRepositoryState(git, seed);
@@ -42,8 +52,6 @@ internal sealed class RandomRepositoryState
 
     private async Task BuildAsync()
     {
-        await _git.CommitFileAsync(_git.Repo, "c.txt", "base\n", "add c");
-        await _git.GitAsync(_git.Repo, "push", "-q", "origin", "main");
         await _git.GitAsync(_git.Repo, "worktree", "add", "-q", "-b", Branch, Workspace, "main");
         if (_random.Next(2) == 0)
         {
@@ -211,8 +219,6 @@ internal sealed class RandomRepositoryState
     }
 
     private string Next() => (++_counter).ToString(CultureInfo.InvariantCulture);
-
-    private string _last = s_pool[0];
 
     private string Pick() => _last = s_pool[_random.Next(s_pool.Length)];
 

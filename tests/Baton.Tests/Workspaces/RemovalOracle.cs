@@ -71,6 +71,11 @@ internal static class RemovalOracle
         var gitDir = await git.GitAsync(workspace, "rev-parse", "--absolute-git-dir");
         var index = Path.Combine(scratch, "oracle-index");
         File.Copy(Path.Combine(gitDir, "index"), index, overwrite: true);
+
+        // git trusts an entry's stat data only when the entry is older than the index file itself (its
+        // "racy git" rule). A fresh copy looks newer than every file and would hide a same-second,
+        // same-size rewrite; an index dated 1970 makes git compare every file's content instead.
+        File.SetLastWriteTimeUtc(index, DateTime.UnixEpoch.AddDays(1));
         var environment = new Dictionary<string, string?> { ["GIT_INDEX_FILE"] = index };
         var staged = await Must(git.RunGitAsync(workspace, ["ls-files", "-s", "-z"], environment));
 
