@@ -38,8 +38,13 @@ public sealed class GitSafetyAnalyzer : IGitSafetyAnalyzer
     {
         ArgumentNullException.ThrowIfNull(workspaces);
         var repository = await LoadRepositoryAsync(repositoryPath, cancellationToken).ConfigureAwait(false);
+
+        // Each workspace runs up to four git processes at once; a bound keeps hundreds of workspaces
+        // from starting thousands of processes while still keeping every core busy.
+        using var gate = new SemaphoreSlim(Math.Max(4, Environment.ProcessorCount * 4));
         var results = await Task.WhenAll(workspaces.Select(async target =>
         {
+            await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
                 var report = await AnalyzeWorkspaceAsync(repository, target, defaultBranch, cancellationToken).ConfigureAwait(false);
@@ -48,6 +53,10 @@ public sealed class GitSafetyAnalyzer : IGitSafetyAnalyzer
             catch (BatonException ex)
             {
                 return new WorkspaceSafetyResult(target.WorkspacePath, null, ex);
+            }
+            finally
+            {
+                gate.Release();
             }
         })).ConfigureAwait(false);
         return results;
