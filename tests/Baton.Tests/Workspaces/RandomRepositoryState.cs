@@ -197,8 +197,12 @@ internal sealed class RandomRepositoryState
             case < 91:
                 await Run(_git.Repo, "branch", "-D", "keep" + _random.Next(Math.Max(1, _counter)).ToString(CultureInfo.InvariantCulture));
                 break;
-            case < 93:
+            case < 92:
                 await Run(_git.Repo, "tag", "-d", "t" + _random.Next(Math.Max(1, _counter)).ToString(CultureInfo.InvariantCulture));
+                break;
+            case < 93:
+                // A per-worktree ref: it goes with the worktree, so what only it holds is lost with the directory.
+                await Run(ws, "update-ref", "refs/worktree/k" + n, "HEAD");
                 break;
             default:
                 if (_other is not null)
