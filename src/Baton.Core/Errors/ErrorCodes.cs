@@ -36,6 +36,13 @@ public static class ErrorCodes
     public const string StateStoreCorrupt = "state_store_corrupt";
     public const string StateStoreTooNew = "state_store_too_new";
 
+    public const string InvalidWorkspaceKey = "invalid_workspace_key";
+    public const string WorkspaceNotFound = "workspace_not_found";
+    public const string WorkspaceNotAWorktree = "workspace_not_a_worktree";
+    public const string WorkspaceIsMainWorktree = "workspace_is_main_worktree";
+    public const string RepositoryHasNoCommits = "repository_has_no_commits";
+    public const string GitFailed = "git_failed";
+
     public const string DoctorFixFailed = "doctor_fix_failed";
     public const string ToolMissing = "tool_missing";
 }
