@@ -24,6 +24,7 @@ public static class BatonApp
         root.Subcommands.Add(new InitCommand(context));
         root.Subcommands.Add(ProjectCommands.Create(context));
         root.Subcommands.Add(new InfoCommand(context));
+        root.Subcommands.Add(new ReplayModelCommand(context));
         foreach (var command in ExtraCommands)
         {
             root.Subcommands.Add(command(context));
