@@ -27,6 +27,9 @@ public sealed record ReplayOptions
     /// <summary>The model id reported when a request names none, and listed by <c>GET /v1/models</c>.</summary>
     public string Model { get; init; } = "fake-model";
 
+    /// <summary>The clock for the lifetime, the drain, scripted delays and timestamps.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
     internal void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfNegative(Port);
@@ -43,6 +46,7 @@ public sealed record ReplayOptions
         }
 
         ArgumentException.ThrowIfNullOrWhiteSpace(Model);
+        ArgumentNullException.ThrowIfNull(Time);
     }
 }
 

@@ -10,6 +10,11 @@ public static class ReplayScriptFile
     public static ReplayScript Load(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
+        if (Directory.Exists(path))
+        {
+            throw NotFound(path, "is a directory", null);
+        }
+
         string text;
         try
         {
@@ -17,15 +22,16 @@ public static class ReplayScriptFile
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or IOException)
         {
-            var reason = ex is UnauthorizedAccessException ? "cannot be read" : Directory.Exists(path) ? "is a directory" : "does not exist";
-            throw new BatonException(
-                ErrorCodes.ReplayScriptNotFound,
-                $"the replay script {path} {reason}",
-                "Give --script the path of a JSON list of turns, e.g. [{\"text\": \"Done.\"}].",
-                ExitCodes.BadUsage,
-                ex);
+            throw NotFound(path, ex is FileNotFoundException or DirectoryNotFoundException ? "does not exist" : $"cannot be read ({ex.Message})", ex);
         }
 
         return ReplayScript.Parse(text, path);
     }
+
+    private static BatonException NotFound(string path, string reason, Exception? inner) => new(
+        ErrorCodes.ReplayScriptNotFound,
+        $"the replay script {path} {reason}",
+        "Give --script the path of a JSON list of turns, e.g. [{\"text\": \"Done.\"}].",
+        ExitCodes.BadUsage,
+        inner);
 }

@@ -14,7 +14,6 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace Baton.Replay;
 
@@ -69,17 +68,13 @@ public sealed class ReplayServer : IAsyncDisposable
 
     /// <summary>Starts listening on 127.0.0.1 and returns once the port is bound.</summary>
     /// <exception cref="BatonException"><c>port_in_use</c> when the port is taken.</exception>
-    public static async Task<ReplayServer> StartAsync(
-        ReplayScript script,
-        ReplayOptions? options = null,
-        CancellationToken cancellationToken = default,
-        TimeProvider? time = null)
+    public static async Task<ReplayServer> StartAsync(ReplayScript script, ReplayOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(script);
         options ??= new ReplayOptions();
         options.Validate();
         var log = options.LogPath is null ? null : ReplayRequestLog.Open(options.LogPath);
-        var server = new ReplayServer(script, options, log, time ?? TimeProvider.System);
+        var server = new ReplayServer(script, options, log, options.Time);
         try
         {
             await server.StartCoreAsync(cancellationToken).ConfigureAwait(false);
@@ -113,15 +108,16 @@ public sealed class ReplayServer : IAsyncDisposable
 
     private async Task StartCoreAsync(CancellationToken cancellationToken)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        // The empty builder reads no configuration at all: no appsettings.json from the working directory, and no
+        // ASPNETCORE_URLS or Kestrel__Endpoints__* variable can add an endpoint beside the loopback one below.
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
         {
             Args = [],
             ApplicationName = "baton-replay-model",
             EnvironmentName = Environments.Production,
-            // Not the working directory: an appsettings.json that happens to be there must not configure this server.
             ContentRootPath = AppContext.BaseDirectory,
         });
-        builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrelCore();
         // The host must not take over SIGINT/SIGTERM: the command (or the test) that started the server owns them.
         builder.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(1));
@@ -129,7 +125,6 @@ public sealed class ReplayServer : IAsyncDisposable
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = MaxBodyBytes;
-            // Loopback only, whatever ASPNETCORE_URLS says: an explicit Listen overrides configured URLs.
             kestrel.Listen(IPAddress.Loopback, _options.Port);
         });
         var app = builder.Build();

@@ -13,7 +13,7 @@ public class PiReplayTests
         [
           {"text": "I'll create the file.",
            "tool_calls": [{"name": "write", "arguments": {"path": "hello.txt", "content": "Hello from the replay model\n"}}],
-           "usage": {"input": 1200, "output": 40}},
+           "usage": {"input": 1200, "output": 40, "cacheRead": 100}},
           {"tool_calls": [{"name": "bash", "arguments": {"command": "git add -A && git commit -q -m 'Add hello.txt' && git log --oneline -1"}}],
            "usage": {"input": 1300, "output": 30}},
           {"text": "Created hello.txt and committed it.", "usage": {"input": 1400, "output": 12}}
@@ -62,7 +62,7 @@ public class PiReplayTests
         var accepted = await agent.WaitForAsync(e => IsResponse(e, "p1"), TimeSpan.FromSeconds(30));
         accepted.GetProperty("success").GetBoolean().ShouldBeTrue(agent.Transcript);
 
-        var usages = new List<(int Input, int Output)>();
+        var usages = new List<(int Input, int Output, int CacheRead)>();
         var end = await agent.WaitForAsync(
             e => Type(e) == "agent_end",
             TimeSpan.FromSeconds(90),
@@ -71,7 +71,7 @@ public class PiReplayTests
                 if (Type(e) == "message_end" && e.GetProperty("message").GetProperty("role").GetString() == "assistant")
                 {
                     var usage = e.GetProperty("message").GetProperty("usage");
-                    usages.Add((usage.GetProperty("input").GetInt32(), usage.GetProperty("output").GetInt32()));
+                    usages.Add((usage.GetProperty("input").GetInt32(), usage.GetProperty("output").GetInt32(), usage.GetProperty("cacheRead").GetInt32()));
                 }
             });
 
@@ -81,7 +81,7 @@ public class PiReplayTests
         (await GitAsync(workspace, home, "log", "--format=%s")).ShouldStartWith("Add hello.txt");
         (await GitAsync(workspace, home, "status", "--porcelain")).ShouldBeEmpty();
         // The script's usage reaches pi unchanged, whatever the dialect's own usage shape.
-        usages.ShouldBe([(1200, 40), (1300, 30), (1400, 12)]);
+        usages.ShouldBe([(1200, 40, 100), (1300, 30, 0), (1400, 12, 0)]);
         var records = ReadLog(log).Where(r => r.TryGetProperty("turn", out var turn) && turn.GetInt32() >= 0).ToList();
         records.Select(r => r.GetProperty("turn").GetInt32()).ShouldBe([0, 1, 2]);
         records.ShouldAllBe(r => r.GetProperty("dialect").GetString() == dialect);
