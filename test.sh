@@ -11,6 +11,7 @@ finish() { echo; echo "$1 passed, $2 failed"; exit "$([ "$2" -eq 0 ] && echo 0 |
 
 ensure_base || finish 0 1
 ensure_packages sqlite3:sqlite3 || finish 0 1
+ensure_agents || finish 0 1
 
 say "building (warnings are errors)"
 if ! dotnet build Baton.slnx -c Release -nologo -v quiet -clp:ErrorsOnly >"$results/build.log" 2>&1; then

@@ -48,6 +48,29 @@ ensure_base() {
   ensure_packages git:git tmux:tmux || return 1
 }
 
+# The agent programs the end-to-end tests drive for real, pinned to the versions reference/agents.md was verified with.
+agent_packages=(
+  "pi:@mariozechner/pi-coding-agent@0.73.1"
+  "claude:@anthropic-ai/claude-code@2.1.197"
+  "codex:@openai/codex@0.169.0"
+)
+
+# ensure_agents — installs into $baton_root/.tools (git-ignored) the agents whose binary is missing; never globally.
+ensure_agents() {
+  local tools="$baton_root/.tools" missing=() pair bin pkg
+  for pair in "${agent_packages[@]}"; do
+    bin="${pair%%:*}"; pkg="${pair#*:}"
+    [ -x "$tools/node_modules/.bin/$bin" ] || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  # Not Debian's npm: its Node.js 18 is older than the agents need.
+  command -v npm >/dev/null 2>&1 || { say "npm (Node.js 20 or later) is required to install the agents: ${missing[*]}"; return 1; }
+  say "installing agents into .tools: ${missing[*]}"
+  mkdir -p "$tools" "$baton_root/.build"
+  npm install --prefix "$tools" "${missing[@]}" --no-audit --no-fund --loglevel=error >"$baton_root/.build/npm-agents.log" 2>&1 \
+    || { cat "$baton_root/.build/npm-agents.log" >&2; say "npm install of the agents failed (log: .build/npm-agents.log)"; return 1; }
+}
+
 # publish_baton DIR — a Release, ReadyToRun build of the baton executable, rebuilt only when a source changed.
 publish_baton() {
   local out="$1" stamp="$1/.stamp"

@@ -45,4 +45,8 @@ public static class ErrorCodes
 
     public const string DoctorFixFailed = "doctor_fix_failed";
     public const string ToolMissing = "tool_missing";
+
+    public const string ReplayScriptNotFound = "replay_script_not_found";
+    public const string ReplayScriptInvalid = "replay_script_invalid";
+    public const string PortInUse = "port_in_use";
 }

@@ -27,6 +27,8 @@ public static class BatonApp
         root.Subcommands.Add(new DemoCommand(context));
         root.Subcommands.Add(new DoctorCommand(context));
         root.Subcommands.Add(TaskCommands.Create(context));
+        root.Subcommands.Add(new ReplayModelCommand(context));
+
         return root;
     }
 
@@ -52,6 +54,10 @@ public static class BatonApp
             Output = context.Out,
             Error = context.Err,
             EnableDefaultExceptionHandler = false,
+
+            // SIGTERM and Ctrl-C cancel the command's token; a command then has this long to stop its children
+            // before the process exits anyway (the default would leave them orphaned).
+            ProcessTerminationTimeout = TimeSpan.FromSeconds(15),
         };
         return await parseResult.InvokeAsync(configuration, cancellationToken).ConfigureAwait(false);
     }
