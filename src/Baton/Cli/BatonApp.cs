@@ -27,6 +27,7 @@ public static class BatonApp
         root.Subcommands.Add(new DemoCommand(context));
         root.Subcommands.Add(new DoctorCommand(context));
         root.Subcommands.Add(TaskCommands.Create(context));
+        root.Subcommands.Add(WorkspaceCommands.Create(context));
         root.Subcommands.Add(new ReplayModelCommand(context));
 
         return root;

@@ -1,3 +1,4 @@
+using Baton.Core.Workspaces;
 using System.Globalization;
 using Baton.Processes;
 
@@ -48,11 +49,11 @@ public sealed class TmuxClient(string socketName, string configFile)
         }
 
         // tmux runs a single argument through the shell; quote every word so paths with spaces survive.
-        arguments.Add(string.Join(' ', command.Select(ShellQuote)));
+        arguments.Add(string.Join(' ', command.Select(ShellQuote.Quote)));
         arguments.AddRange([";", "set-option", "-g", "remain-on-exit", "on"]);
         if (pipeToFile is not null)
         {
-            arguments.AddRange([";", "pipe-pane", "-o", "-t", name, $"cat >> {ShellQuote(pipeToFile)}"]);
+            arguments.AddRange([";", "pipe-pane", "-o", "-t", name, $"cat >> {ShellQuote.Quote(pipeToFile)}"]);
         }
 
         var result = await RunAsync(arguments, cancellationToken).ConfigureAwait(false);
@@ -125,14 +126,6 @@ public sealed class TmuxClient(string socketName, string configFile)
                 Environment = new Dictionary<string, string?> { ["TMUX"] = null },
             },
             cancellationToken);
-
-    public static string ShellQuote(string word)
-    {
-        ArgumentNullException.ThrowIfNull(word);
-        return word.Length > 0 && word.All(c => char.IsAsciiLetterOrDigit(c) || c is '/' or '.' or '_' or '-' or '=' or ':' or ',' or '+' or '@')
-            ? word
-            : "'" + word.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
-    }
 }
 
 public sealed class TmuxException(string message, string standardError) : Exception(message)

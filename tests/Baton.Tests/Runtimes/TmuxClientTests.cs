@@ -74,14 +74,6 @@ public sealed class TmuxClientTests : IAsyncLifetime
     public async Task ListSessions_NoServer_IsEmpty() =>
         (await TmuxClient.ForHome(_home, $"nobody-{Guid.NewGuid():N}"[..20]).ListSessionsAsync()).ShouldBeEmpty();
 
-    [Theory]
-    [InlineData("plain", "plain")]
-    [InlineData("/a/b-c.d", "/a/b-c.d")]
-    [InlineData("two words", "'two words'")]
-    [InlineData("it's", "'it'\\''s'")]
-    [InlineData("", "''")]
-    public void ShellQuote_Words_AreSafeForTheShell(string word, string quoted) => TmuxClient.ShellQuote(word).ShouldBe(quoted);
-
     private static async Task WaitForAsync(Func<Task<bool>> condition)
     {
         var deadline = DateTime.UtcNow.AddSeconds(15);

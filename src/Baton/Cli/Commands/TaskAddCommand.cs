@@ -34,7 +34,7 @@ public sealed class TaskAddCommand : BatonCommand
 
     protected override Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken cancellationToken)
     {
-        using var session = TaskSession.Open(Context, parseResult);
+        using var session = TrackerContext.Open(Context, parseResult);
         var project = session.ResolveProject(parseResult.GetValue(_project));
         var task = session.Tracker(project).Add(new NewTask
         {

@@ -17,7 +17,7 @@ public sealed class TaskCloseCommand : BatonCommand
 
     protected override Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken cancellationToken)
     {
-        using var session = TaskSession.Open(Context, parseResult);
+        using var session = TrackerContext.Open(Context, parseResult);
         var (tracker, key) = session.ResolveTask(parseResult.GetValue(_id)!);
         var view = TaskView.From(tracker.Close(key.Text, parseResult.GetValue(_state)), tracker.Project, withComments: true);
         return Task.FromResult(WriteData(parseResult, view, TaskJsonContext.Default.TaskView, console =>

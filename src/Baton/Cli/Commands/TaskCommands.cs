@@ -98,11 +98,11 @@ public static class TaskCommands
 /// What every task command needs: the config (when one is in reach), the state store with the config's
 /// projects recorded in it, and the rules that pick a project or find a task.
 /// </summary>
-internal sealed class TaskSession : IDisposable
+internal sealed class TrackerContext : IDisposable
 {
     private readonly CliContext _context;
 
-    private TaskSession(CliContext context, LoadedConfig? config, StateStore store)
+    private TrackerContext(CliContext context, LoadedConfig? config, StateStore store)
     {
         _context = context;
         Config = config;
@@ -115,7 +115,7 @@ internal sealed class TaskSession : IDisposable
 
     private string? EnvironmentProject => _context.GetEnvironment(TaskCommands.ProjectEnvironmentVariable);
 
-    public static TaskSession Open(CliContext context, ParseResult parseResult)
+    public static TrackerContext Open(CliContext context, ParseResult parseResult)
     {
         var configPath = ConfigLocator.Find(context, parseResult.GetValue(GlobalOptions.Config));
         var config = configPath is null ? null : ConfigLoader.Load(context, configPath);
@@ -127,7 +127,7 @@ internal sealed class TaskSession : IDisposable
                 ProjectRows.Sync(store, config.Projects, context.Time.GetUtcNow());
             }
 
-            return new TaskSession(context, config, store);
+            return new TrackerContext(context, config, store);
         }
         catch
         {

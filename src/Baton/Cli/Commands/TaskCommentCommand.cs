@@ -19,7 +19,7 @@ public sealed class TaskCommentCommand : BatonCommand
 
     protected override Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken cancellationToken)
     {
-        using var session = TaskSession.Open(Context, parseResult);
+        using var session = TrackerContext.Open(Context, parseResult);
         var (tracker, key) = session.ResolveTask(parseResult.GetValue(_id)!);
         var author = parseResult.GetValue(_author) ?? Context.GetEnvironment("BATON_SESSION") ?? Context.GetEnvironment("USER") ?? "human";
         var comment = tracker.Comment(key.Text, author, parseResult.GetValue(_text)!);

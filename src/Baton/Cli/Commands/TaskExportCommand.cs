@@ -21,7 +21,7 @@ public sealed class TaskExportCommand : BatonCommand
 
     protected override Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken cancellationToken)
     {
-        using var session = TaskSession.Open(Context, parseResult);
+        using var session = TrackerContext.Open(Context, parseResult);
         var project = session.ResolveProject(parseResult.GetValue(_project));
         var lines = session.Tracker(project).Export().Select(TaskLine.From).ToList();
         var output = parseResult.GetValue(_output);

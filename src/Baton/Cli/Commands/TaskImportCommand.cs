@@ -34,7 +34,7 @@ public sealed class TaskImportCommand : BatonCommand
         }
 
         var lines = Parse(text);
-        using var session = TaskSession.Open(Context, parseResult);
+        using var session = TrackerContext.Open(Context, parseResult);
         var project = session.ResolveProject(parseResult.GetValue(_project));
         var result = session.Tracker(project).Import(lines);
         var view = new TaskImportView(project.Id, result.Added, result.Updated, result.Unchanged, result.CommentsAdded);

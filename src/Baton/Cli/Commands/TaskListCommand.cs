@@ -23,7 +23,7 @@ public sealed class TaskListCommand : BatonCommand
 
     protected override Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken cancellationToken)
     {
-        using var session = TaskSession.Open(Context, parseResult);
+        using var session = TrackerContext.Open(Context, parseResult);
         var query = new TaskQuery
         {
             States = parseResult.GetValue(_state) ?? [],

@@ -15,7 +15,7 @@ public sealed class TaskReadyCommand : BatonCommand
 
     protected override Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken cancellationToken)
     {
-        using var session = TaskSession.Open(Context, parseResult);
+        using var session = TrackerContext.Open(Context, parseResult);
         var ready = new List<(TaskRecord Task, Core.Configuration.Project Project)>();
         foreach (var project in session.ResolveProjects(parseResult.GetValue(_project)))
         {

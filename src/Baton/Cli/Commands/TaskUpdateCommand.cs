@@ -38,7 +38,7 @@ public sealed class TaskUpdateCommand : BatonCommand
 
     protected override Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken cancellationToken)
     {
-        using var session = TaskSession.Open(Context, parseResult);
+        using var session = TrackerContext.Open(Context, parseResult);
         var (tracker, key) = session.ResolveTask(parseResult.GetValue(_id)!);
         var task = tracker.Update(key.Text, new TaskChanges
         {
