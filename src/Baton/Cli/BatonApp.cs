@@ -21,6 +21,11 @@ public static class BatonApp
     {
         var root = new RootCommand(Description);
         root.Options.Add(GlobalOptions.Config);
+        foreach (var version in root.Options.OfType<VersionOption>())
+        {
+            version.Action = new VersionAction(context);
+        }
+
         root.Subcommands.Add(new InitCommand(context));
         root.Subcommands.Add(ProjectCommands.Create(context));
         root.Subcommands.Add(new InfoCommand(context));
@@ -72,5 +77,19 @@ public static class BatonApp
         }
 
         return names;
+    }
+
+    /// <summary>Prints Baton's own version (the default prints the entry assembly's, which is the test host in tests).</summary>
+    private sealed class VersionAction(CliContext context) : System.CommandLine.Invocation.SynchronousCommandLineAction
+    {
+        public override int Invoke(ParseResult parseResult)
+        {
+            var assembly = typeof(BatonApp).Assembly;
+            var version = assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+                .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion
+                ?? assembly.GetName().Version?.ToString() ?? "unknown";
+            context.Out.WriteLine(version);
+            return ExitCodes.Ok;
+        }
     }
 }
