@@ -8,6 +8,8 @@ public static partial class Posix
     public const int SigKill = 9;
     public const int SigTerm = 15;
     public const int SigInt = 2;
+    public const int SigStop = 19;
+    public const int SigCont = 18;
 
     /// <summary>Sends <paramref name="signal"/> to every process of the group led by <paramref name="groupId"/>.</summary>
     public static bool SignalGroup(int groupId, int signal) => groupId > 1 && Kill(-groupId, signal) == 0;
