@@ -13,7 +13,7 @@ public sealed record ModelEndpoint(string Provider, string Model, string? BaseUr
 {
     public bool IsReplay => Provider == "replay";
 
-    public string Display => $"{Provider}/{Model}";
+    public string Display => Model.Length == 0 ? Provider : $"{Provider}/{Model}";
 }
 
 /// <summary>Everything an adapter needs to start its agent for one run of one session.</summary>

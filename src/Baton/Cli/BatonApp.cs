@@ -34,6 +34,16 @@ public static class BatonApp
         root.Subcommands.Add(TaskCommands.Create(context));
         root.Subcommands.Add(WorkspaceCommands.Create(context));
         root.Subcommands.Add(new ReplayModelCommand(context));
+        root.Subcommands.Add(new WorkerCommand(context));
+        root.Subcommands.Add(new SpawnCommand(context));
+        root.Subcommands.Add(new ListCommand(context));
+        root.Subcommands.Add(new AttachCommand(context));
+        root.Subcommands.Add(new SendCommand(context));
+        root.Subcommands.Add(new PeekCommand(context));
+        root.Subcommands.Add(new LogsCommand(context));
+        root.Subcommands.Add(new KillCommand(context));
+        root.Subcommands.Add(new RemoveCommand(context));
+        root.Subcommands.Add(new PurposeCommand(context));
 
         return root;
     }

@@ -60,6 +60,33 @@ public static class Migrations
             );
             CREATE INDEX task_comments_by_task ON task_comments (task_id, created_at);
             """),
+        new(2, "sessions", """
+            -- A session is one agent on one task in one workspace, named {prefix}-{n} per project. Its live state is
+            -- the worker's status.json; this table allocates names and keeps what outlives the worker.
+            ALTER TABLE projects ADD COLUMN next_session_number INTEGER NOT NULL DEFAULT 1;
+
+            CREATE TABLE sessions (
+                project         TEXT NOT NULL REFERENCES projects (instance_id) ON DELETE CASCADE,
+                number          INTEGER NOT NULL,
+                name            TEXT NOT NULL,                  -- {prefix}-{n}, what people type
+                runtime_name    TEXT NOT NULL,                  -- {config hash}-{prefix}-{n}: the tmux session
+                runtime         TEXT NOT NULL,                  -- tmux | process
+                agent           TEXT NOT NULL,                  -- pi | claude | codex | command
+                model           TEXT,
+                task_id         TEXT,
+                task_identifier TEXT,
+                workspace       TEXT NOT NULL,
+                branch          TEXT,
+                directory       TEXT NOT NULL,                  -- sessions/{name}: events, status, socket
+                purpose         TEXT,
+                created_at      TEXT NOT NULL,
+                archived_at     TEXT,                           -- set by 'baton remove'; the row stays for history
+                PRIMARY KEY (project, number),
+                UNIQUE (project, name)
+            );
+            CREATE INDEX sessions_by_name ON sessions (name);
+            CREATE INDEX sessions_by_task ON sessions (task_id);
+            """),
     ];
 
     public static long Latest => All[^1].Version;

@@ -7,13 +7,21 @@ namespace Baton.Cli.Commands;
 /// <summary><c>baton info</c>: where Baton reads and writes, and every project's derived values.</summary>
 public sealed class InfoCommand : BatonCommand
 {
+    private readonly Argument<string?> _session = new("session") { Description = "A session to describe instead (e.g. app-3)", Arity = ArgumentArity.ZeroOrOne };
+
     public InfoCommand(CliContext context)
-        : base("info", "Show the config file, its hash, BATON_HOME, the state database and each project with its derived values.\n\nExamples:\n  baton info\n  baton info --json | jq '.data.projects[].sessionPrefix'", context)
+        : base("info", "Show the config file, its hash, BATON_HOME, the state database and each project with its derived values; or, given a session, everything about it.\n\nExamples:\n  baton info\n  baton info --json | jq '.data.projects[].sessionPrefix'\n  baton info app-3", context)
     {
+        Arguments.Add(_session);
     }
 
     protected override async Task<int> ExecuteAsync(ParseResult parseResult, CancellationToken cancellationToken)
     {
+        if (parseResult.GetValue(_session) is { } name)
+        {
+            return await SessionInfoAsync(parseResult, name, cancellationToken).ConfigureAwait(false);
+        }
+
         var configPath = ConfigLocator.Find(Context, parseResult.GetValue(GlobalOptions.Config));
         IReadOnlyList<ProjectView> projects = [];
         string? hash = null;
@@ -53,6 +61,34 @@ public sealed class InfoCommand : BatonCommand
                 Row("terminal states", string.Join(", ", p.States.Terminal), "states");
                 console.Write(details);
             }
+        });
+    }
+
+    private async Task<int> SessionInfoAsync(ParseResult parseResult, string name, CancellationToken cancellationToken)
+    {
+        using var sessions = SessionContext.Open(Context, parseResult);
+        var view = await sessions.DescribeAsync(sessions.Find(name), null, gitFacts: true, cancellationToken).ConfigureAwait(false);
+        return WriteData(parseResult, view, SessionJsonViews.Default.SessionView, console =>
+        {
+            var grid = new Grid().AddColumn().AddColumn();
+            void Row(string key, string? value) => grid.AddRow(key, Markup.Escape(string.IsNullOrEmpty(value) ? "-" : value));
+            Row("session", view.Name);
+            Row("task", view.Task);
+            Row("status", view.Status);
+            Row("agent", view.Agent);
+            Row("model", view.Model);
+            Row("runtime", $"{view.Runtime} ({view.RuntimeName}){(view.RuntimeAlive ? ", alive" : string.Empty)}");
+            Row("workspace", view.Workspace);
+            Row("branch", view.Branch);
+            Row("git", view.Dirty is null ? null : $"{(view.Dirty == true ? "dirty" : "clean")}, {view.Ahead} ahead, {view.Unpushed} unpushed");
+            Row("run / turns", $"{view.Run} / {view.Turns}");
+            Row("tokens", Workers.TranscriptRenderer.UsageLine(view.Usage));
+            Row("last event", view.LastEvent);
+            Row("outcome", view.Outcome is null ? null : $"{view.Outcome}{(view.Reason is null ? string.Empty : $": {view.Reason}")}");
+            Row("purpose", view.Purpose);
+            Row("directory", view.Directory);
+            Row("created", view.CreatedAt.ToString("u", System.Globalization.CultureInfo.InvariantCulture));
+            console.Write(grid);
         });
     }
 }

@@ -1,0 +1,15 @@
+using Baton.Agents.Command;
+
+namespace Baton.Agents;
+
+/// <summary>The agent adapters Baton knows, by kind.</summary>
+public static class AgentRegistry
+{
+    public static IReadOnlyList<string> Kinds { get; } = ["pi", "claude", "codex", "command"];
+
+    public static IAgentAdapter? Find(string kind) => kind switch
+    {
+        "command" => new CommandAdapter(),
+        _ => null,
+    };
+}

@@ -1,0 +1,204 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Baton.Core.Events;
+using Baton.Files;
+
+namespace Baton.Sessions;
+
+/// <summary>
+/// What <c>baton spawn</c> writes for the worker host (<c>session.json</c>): everything it needs to start the agent,
+/// so the worker depends on nothing but this file and BATON_HOME.
+/// </summary>
+public sealed record SessionManifest
+{
+    public required string Name { get; init; }
+
+    public required string Project { get; init; }
+
+    public required string ProjectId { get; init; }
+
+    public required string RuntimeName { get; init; }
+
+    public required string Runtime { get; init; }
+
+    public required string Agent { get; init; }
+
+    /// <summary>A <see cref="Core.Sessions.ModelSpec"/> in text form, or null for the agent's default.</summary>
+    public string? Model { get; init; }
+
+    public string? TaskId { get; init; }
+
+    public string? TaskIdentifier { get; init; }
+
+    public string? TaskTitle { get; init; }
+
+    public required string Workspace { get; init; }
+
+    public string? Branch { get; init; }
+
+    public required string BatonHome { get; init; }
+
+    /// <summary>The <c>command</c> agent's command line (or Codex's codex.command).</summary>
+    public string? Command { get; init; }
+
+    /// <summary>After a turn, how long the agent waits idle for a message before the run ends cleanly.</summary>
+    public int IdleTimeoutSeconds { get; init; } = 600;
+
+    /// <summary>A turn with no event from the agent for this long is aborted (Symphony's turn_timeout_ms is a silence timeout).</summary>
+    public int SilenceTimeoutSeconds { get; init; } = 3600;
+
+    public required DateTimeOffset CreatedAt { get; init; }
+}
+
+/// <summary>
+/// What the worker host says about itself (<c>status.json</c>), rewritten atomically on every change and on a heartbeat.
+/// </summary>
+public sealed record WorkerStatus
+{
+    public required string Session { get; init; }
+
+    public required int Run { get; init; }
+
+    /// <summary>A value of <see cref="Core.Sessions.SessionStatus"/>.</summary>
+    public required string Status { get; init; }
+
+    public int WorkerPid { get; init; }
+
+    public long? WorkerStartTime { get; init; }
+
+    public int? AgentPid { get; init; }
+
+    /// <summary>The run marker every agent process carries (see ProcessTable).</summary>
+    public string? AgentMarker { get; init; }
+
+    public string? Socket { get; init; }
+
+    public int Turns { get; init; }
+
+    public TokenUsage Usage { get; init; } = TokenUsage.Zero;
+
+    /// <summary>Usage of every earlier run of the session, so totals survive new runs.</summary>
+    public TokenUsage PreviousRunsUsage { get; init; } = TokenUsage.Zero;
+
+    public string? LastEvent { get; init; }
+
+    public DateTimeOffset? LastEventAt { get; init; }
+
+    public required DateTimeOffset StartedAt { get; init; }
+
+    public required DateTimeOffset HeartbeatAt { get; init; }
+
+    public DateTimeOffset? EndedAt { get; init; }
+
+    public string? Outcome { get; init; }
+
+    public string? Reason { get; init; }
+
+    public TokenUsage TotalUsage => PreviousRunsUsage.Add(Usage);
+}
+
+/// <summary>The files of one session directory.</summary>
+public sealed class SessionFiles(string directory)
+{
+    public const string ManifestFile = "session.json";
+    public const string StatusFile = "status.json";
+    public const string EventsFile = "events.jsonl";
+    public const string RawFile = "agent.jsonl";
+    public const string PromptFile = "prompt.md";
+    public const string PaneLogFile = "pane.log";
+    public const string SocketFile = "worker.sock";
+
+    public string Directory { get; } = directory;
+
+    public string Manifest => Path.Combine(Directory, ManifestFile);
+
+    public string Status => Path.Combine(Directory, StatusFile);
+
+    public string Events => Path.Combine(Directory, EventsFile);
+
+    public string Raw => Path.Combine(Directory, RawFile);
+
+    public string Prompt => Path.Combine(Directory, PromptFile);
+
+    public string PaneLog => Path.Combine(Directory, PaneLogFile);
+
+    public string AgentHome => Path.Combine(Directory, "agent");
+
+    public string Transcripts => Path.Combine(Directory, "transcripts");
+
+    /// <summary>
+    /// The worker's unix socket. A socket path holds at most 107 bytes; a deeper session directory gets a short
+    /// path under /tmp keyed by a hash of the directory (DESIGN.md).
+    /// </summary>
+    public string SocketPath
+    {
+        get
+        {
+            var path = Path.Combine(Directory, SocketFile);
+            if (System.Text.Encoding.UTF8.GetByteCount(path) <= 107)
+            {
+                return path;
+            }
+
+            var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Directory)))[..16];
+            return Path.Combine("/tmp", "baton-sockets", $"{hash}.sock");
+        }
+    }
+
+    public SessionManifest ReadManifest() =>
+        JsonSerializer.Deserialize(File.ReadAllText(Manifest), SessionJsonContext.Default.SessionManifest)
+        ?? throw new InvalidDataException($"{Manifest} is empty");
+
+    public void WriteManifest(SessionManifest manifest) =>
+        AtomicFile.WriteAllText(Manifest, JsonSerializer.Serialize(manifest, SessionJsonContext.Default.SessionManifest));
+
+    /// <summary>The last status the worker wrote, or null when it never wrote one (or the file is unreadable).</summary>
+    public WorkerStatus? ReadStatus()
+    {
+        try
+        {
+            return File.Exists(Status) ? JsonSerializer.Deserialize(File.ReadAllText(Status), SessionJsonContext.Default.WorkerStatus) : null;
+        }
+        catch (Exception ex) when (ex is IOException or JsonException)
+        {
+            return null;
+        }
+    }
+
+    public void WriteStatus(WorkerStatus status) =>
+        AtomicFile.WriteAllText(Status, JsonSerializer.Serialize(status, SessionJsonContext.Default.WorkerStatus));
+
+    public IEnumerable<WorkerEvent> ReadEvents()
+    {
+        if (!File.Exists(Events))
+        {
+            yield break;
+        }
+
+        using var stream = new FileStream(Events, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        using var reader = new StreamReader(stream);
+        while (reader.ReadLine() is { } line)
+        {
+            WorkerEvent? parsed = null;
+            try
+            {
+                parsed = JsonSerializer.Deserialize(line, SessionJsonContext.Default.WorkerEvent);
+            }
+            catch (JsonException)
+            {
+                // A line cut short by a crash: skip it, keep the rest.
+            }
+
+            if (parsed is not null)
+            {
+                yield return parsed;
+            }
+        }
+    }
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(SessionManifest))]
+[JsonSerializable(typeof(WorkerStatus))]
+[JsonSerializable(typeof(WorkerEvent))]
+public sealed partial class SessionJsonContext : JsonSerializerContext;
