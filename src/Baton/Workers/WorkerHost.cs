@@ -284,8 +284,12 @@ public sealed class WorkerHost
                         return WorkerReply.Fail("empty_message", "there is no message to send");
                     }
 
-                    await DeliverAsync(request.Text, request.Command == WorkerCommands.FollowUp ? WorkerCommands.FollowUp : request.Command == WorkerCommands.Steer ? WorkerCommands.Steer : (_inTurn ? WorkerCommands.Steer : WorkerCommands.FollowUp), cancellationToken).ConfigureAwait(false);
-                    break;
+                    var kind = request.Command == WorkerCommands.FollowUp ? WorkerCommands.FollowUp
+                        : request.Command == WorkerCommands.Steer || _inTurn ? WorkerCommands.Steer
+                        : WorkerCommands.FollowUp;
+                    var delivered = kind == WorkerCommands.Steer && _inTurn ? WorkerCommands.Steer : WorkerCommands.FollowUp;
+                    await DeliverAsync(request.Text, kind, cancellationToken).ConfigureAwait(false);
+                    return new WorkerReply(true, Message: delivered, Status: _status);
             }
 
             return new WorkerReply(true, Status: _status);

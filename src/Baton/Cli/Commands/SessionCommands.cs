@@ -390,7 +390,7 @@ public sealed class SendCommand : BatonCommand
             throw new BatonException(reply.ErrorCode ?? "send_failed", reply.Message ?? "the worker refused the message", $"Check the session with 'baton peek {session.Name}'.");
         }
 
-        var view = new SentView(session.Name, command == WorkerCommands.FollowUp || reply.Status?.Status != SessionStatus.Working ? "follow_up" : "steer", reply.Status?.Status ?? state.Status);
+        var view = new SentView(session.Name, reply.Message ?? WorkerCommands.FollowUp, reply.Status?.Status ?? state.Status);
         return WriteData(parseResult, view, SessionJsonViews.Default.SentView, console =>
             console.MarkupLine($"Delivered to [bold]{Markup.Escape(view.Session)}[/] as {(view.Delivered == "steer" ? "steering" : "a follow-up")}."));
     }
