@@ -7,4 +7,9 @@ source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/scripts/setup.sh"
 mkdir -p "$baton_root/.build"
 ensure_base
 publish_baton "$baton_root/.build/baton"
+if [ "${1:-}" = demo ]; then
+  # The demo's agents are real pi processes, driven offline by Baton's replay model.
+  ensure_agents pi
+fi
+export PATH="$baton_root/.tools/node_modules/.bin:$PATH"
 exec "$baton_root/.build/baton/baton" "$@"

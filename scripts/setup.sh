@@ -55,11 +55,13 @@ agent_packages=(
   "codex:@openai/codex@0.169.0"
 )
 
-# ensure_agents — installs into $baton_root/.tools (git-ignored) the agents whose binary is missing; never globally.
+# ensure_agents [NAME...] — installs into $baton_root/.tools (git-ignored) the agents whose binary is missing
+# (all of them, or only the named ones); never globally.
 ensure_agents() {
   local tools="$baton_root/.tools" missing=() pair bin pkg
   for pair in "${agent_packages[@]}"; do
     bin="${pair%%:*}"; pkg="${pair#*:}"
+    if [ $# -gt 0 ] && [[ " $* " != *" $bin "* ]]; then continue; fi
     [ -x "$tools/node_modules/.bin/$bin" ] || missing+=("$pkg")
   done
   [ ${#missing[@]} -eq 0 ] && return 0

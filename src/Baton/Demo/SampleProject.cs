@@ -44,3 +44,15 @@ public static class SampleProject
         }
     }
 }
+
+/// <summary>The replay scripts the demo's agents follow (embedded in the executable).</summary>
+public static class DemoScripts
+{
+    public static string Read(string name)
+    {
+        using var stream = typeof(DemoScripts).Assembly.GetManifestResourceStream($"Baton.Demo.Scripts.{name}")
+            ?? throw new InvalidOperationException($"the demo script {name} is not embedded");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+}
