@@ -1,3 +1,4 @@
+using Baton.Agents.Claude;
 using Baton.Agents.Command;
 
 namespace Baton.Agents;
@@ -9,6 +10,7 @@ public static class AgentRegistry
 
     public static IAgentAdapter? Find(string kind) => kind switch
     {
+        "claude" => new ClaudeAdapter(),
         "command" => new CommandAdapter(),
         _ => null,
     };
