@@ -134,7 +134,9 @@ public sealed class SessionService(StateStore store, string batonHome, IReadOnly
             CreatedAt = record.CreatedAt,
         });
 
-        await runtime.StartAsync(record, BatonExecutable(), WorkerEnvironment(record, model), cancellationToken).ConfigureAwait(false);
+        var workerEnvironment = WorkerEnvironment(record, model);
+        await AddGitIdentityAsync(workerEnvironment, request.Project.Path, record.Name, cancellationToken).ConfigureAwait(false);
+        await runtime.StartAsync(record, BatonExecutable(), workerEnvironment, cancellationToken).ConfigureAwait(false);
         await WaitForStartAsync(record, runtime, request.StartWait, cancellationToken).ConfigureAwait(false);
         return record;
     }
@@ -265,6 +267,22 @@ public sealed class SessionService(StateStore store, string batonHome, IReadOnly
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// Agents run with a private HOME, so they cannot see the person's global git identity: hand it over explicitly
+    /// (from the repository's effective config), falling back to a Baton identity so an agent can always commit.
+    /// </summary>
+    private static async Task AddGitIdentityAsync(Dictionary<string, string> workerEnvironment, string repository, string session, CancellationToken cancellationToken)
+    {
+        var name = workerEnvironment.GetValueOrDefault("GIT_AUTHOR_NAME") ?? await Git.GitCli.TryReadAsync(repository, ["config", "user.name"], cancellationToken).ConfigureAwait(false);
+        var email = workerEnvironment.GetValueOrDefault("GIT_AUTHOR_EMAIL") ?? await Git.GitCli.TryReadAsync(repository, ["config", "user.email"], cancellationToken).ConfigureAwait(false);
+        name = string.IsNullOrWhiteSpace(name) ? $"Baton agent ({session})" : name;
+        email = string.IsNullOrWhiteSpace(email) ? "baton-agent@localhost" : email;
+        workerEnvironment["GIT_AUTHOR_NAME"] = name;
+        workerEnvironment["GIT_AUTHOR_EMAIL"] = email;
+        workerEnvironment.TryAdd("GIT_COMMITTER_NAME", name);
+        workerEnvironment.TryAdd("GIT_COMMITTER_EMAIL", email);
     }
 
     private async Task WaitForStartAsync(SessionRecord session, ISessionRuntime runtime, TimeSpan wait, CancellationToken cancellationToken)
