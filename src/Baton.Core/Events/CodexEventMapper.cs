@@ -386,7 +386,8 @@ public sealed class CodexEventMapper
 
     private IReadOnlyList<WorkerEvent> StartTool(ToolFacts tool, DateTimeOffset now)
     {
-        if (_openTools.ContainsKey(tool.Id))
+        // Outside a turn a tool report is an echo of one the turn's end already closed (a terminal cleaned after an interrupt).
+        if (!TurnActive || _openTools.ContainsKey(tool.Id))
         {
             return [];
         }
@@ -397,6 +398,11 @@ public sealed class CodexEventMapper
 
     private IReadOnlyList<WorkerEvent> EndTool(ToolFacts tool, DateTimeOffset now)
     {
+        if (!TurnActive)
+        {
+            return [];
+        }
+
         // Some items (a web search, a declined command) complete without a start; every end still gets its start.
         var events = new List<WorkerEvent>(StartTool(tool, now));
         _openTools.Remove(tool.Id);
