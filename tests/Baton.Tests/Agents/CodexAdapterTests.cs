@@ -230,6 +230,50 @@ public class CodexAdapterTests
     }
 
     [Fact]
+    public async Task SteerAsync_DuringACommand_ReachesTheModelInTheSameTurn()
+    {
+        await using var bed = await StartAsync(
+            """
+            [
+              {"tool_calls": [{"name": "exec_command", "arguments": {"cmd": "sleep 3", "yield_time_ms": 600000}}], "usage": {"input": 100, "output": 5}},
+              {"text": "Noted.", "usage": {"input": 200, "output": 5}}
+            ]
+            """,
+            logBodies: true);
+        var adapter = new CodexAdapter(AppServer);
+        adapter.Capabilities.Steer.ShouldBeTrue();
+        await using var connection = await adapter.StartAsync(bed.Context(), bed.Sink, CancellationToken.None).WaitAsync(TurnTimeout);
+        await connection.SendPromptAsync("Wait a moment.", CancellationToken.None).WaitAsync(TurnTimeout);
+        await bed.Sink.WaitForAsync(e => e.Type == WorkerEventTypes.ToolStarted, TurnTimeout);
+
+        await connection.SteerAsync("Also mention bananas.", CancellationToken.None).WaitAsync(TestTimeout);
+        var finished = await bed.Sink.TurnFinishedAsync(TurnTimeout);
+
+        finished.Outcome.ShouldBe(Outcomes.Succeeded, bed.Sink.Describe());
+        bed.Sink.Events.Count(e => e.Type == WorkerEventTypes.TurnStarted).ShouldBe(1);
+        var requests = ReadLog(bed.RequestLog).Where(r => r.GetProperty("turn").GetInt32() >= 0).ToList();
+        requests.Count.ShouldBe(2);
+        requests[1].GetProperty("body").GetRawText().ShouldContain("Also mention bananas.");
+        await connection.StopAsync(s_stopGrace, CancellationToken.None).WaitAsync(TestTimeout);
+    }
+
+    [Fact]
+    public async Task StartAsync_AutoModeAndAppServerHandshakeFails_FallsBackToExec()
+    {
+        await using var bed = await StartAsync(WriteCommitScript);
+        // No app-server answers initialize within a millisecond: the handshake fails like a broken app-server would.
+        var adapter = new CodexAdapter(new CodexAdapterOptions { Mode = CodexMode.Auto, ReadTimeout = TimeSpan.FromMilliseconds(1) });
+        await using var connection = await adapter.StartAsync(bed.Context(), bed.Sink, CancellationToken.None).WaitAsync(TurnTimeout);
+
+        connection.ShouldBeOfType<CodexExecConnection>();
+        bed.Sink.Events.ShouldContain(e => e.Type == WorkerEventTypes.Error && e.Reason == "app_server_fallback");
+        await connection.SendPromptAsync("Create hello.txt and commit it.", CancellationToken.None).WaitAsync(TurnTimeout);
+        (await bed.Sink.TurnFinishedAsync(TurnTimeout)).Outcome.ShouldBe(Outcomes.Succeeded, bed.Sink.Describe());
+        (await GitAsync(bed.Workspace, bed.Home, "log", "--format=%s")).ShouldStartWith("Add hello.txt");
+        await connection.StopAsync(s_stopGrace, CancellationToken.None).WaitAsync(TestTimeout);
+    }
+
+    [Fact]
     public async Task Exec_WriteCommitScript_CommitsWithEventsAndUsage()
     {
         await using var bed = await StartAsync(WriteCommitScript + "\n");

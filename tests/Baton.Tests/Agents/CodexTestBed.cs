@@ -141,7 +141,7 @@ internal sealed class CodexTestBed : IAsyncDisposable
 
     public string Combine(params string[] parts) => _temp.Combine(parts);
 
-    public static async Task<CodexTestBed> StartAsync(string script)
+    public static async Task<CodexTestBed> StartAsync(string script, bool logBodies = false)
     {
         var temp = new TempDirectory("baton-codex-adapter-");
         try
@@ -152,7 +152,7 @@ internal sealed class CodexTestBed : IAsyncDisposable
             await InitRepositoryAsync(workspace, home);
             var server = await ReplayServer.StartAsync(
                 ReplayScript.Parse(script, "codex-adapter"),
-                new ReplayOptions { LogPath = temp.Combine("requests.jsonl"), Lifetime = TimeSpan.FromMinutes(5) }).WaitAsync(TestTimeout);
+                new ReplayOptions { LogPath = temp.Combine("requests.jsonl"), LogBodies = logBodies, Lifetime = TimeSpan.FromMinutes(5) }).WaitAsync(TestTimeout);
             return new CodexTestBed(temp, server, workspace, home);
         }
         catch
