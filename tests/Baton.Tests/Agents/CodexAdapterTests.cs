@@ -133,6 +133,22 @@ public class CodexAdapterTests
     }
 
     [Fact]
+    public async Task AppServer_TurnSilentLongerThanTurnTimeout_TimesOutAndKillsTheCommand()
+    {
+        await using var bed = await StartAsync(LongCommandScript);
+        var options = AppServer with { TurnSilenceTimeout = TimeSpan.FromSeconds(2) };
+        await using var connection = await new CodexAdapter(options).StartAsync(bed.Context(), bed.Sink, CancellationToken.None).WaitAsync(TurnTimeout);
+
+        await connection.SendPromptAsync("Sleep.", CancellationToken.None).WaitAsync(TurnTimeout);
+        var finished = await bed.Sink.TurnFinishedAsync(TurnTimeout);
+
+        finished.Outcome.ShouldBe(Outcomes.TimedOut, bed.Sink.Describe());
+        finished.Reason!.ShouldContain("turn_timeout");
+        (await EventuallyAsync(() => bed.TaggedProcesses("sleep 6543").Count == 0, TimeSpan.FromSeconds(10))).ShouldBeTrue("sleep 6543 outlived the timeout");
+        await connection.StopAsync(s_stopGrace, CancellationToken.None).WaitAsync(TestTimeout);
+    }
+
+    [Fact]
     public async Task AppServer_ModelAnswers500_TurnFailsInsteadOfHanging()
     {
         await using var bed = await StartAsync("""[{"error": {"status": 500, "message": "replay boom", "times": 20}}]""");
