@@ -1,4 +1,5 @@
 using Baton.Agents.Claude;
+using Baton.Agents.Codex;
 using Baton.Agents.Command;
 
 namespace Baton.Agents;
@@ -11,6 +12,7 @@ public static class AgentRegistry
     public static IAgentAdapter? Find(string kind) => kind switch
     {
         "claude" => new ClaudeAdapter(),
+        "codex" => new CodexAdapter(),
         "command" => new CommandAdapter(),
         _ => null,
     };
