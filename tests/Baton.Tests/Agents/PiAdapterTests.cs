@@ -152,6 +152,26 @@ public class PiAdapterTests
     }
 
     [Fact]
+    public async Task SendPromptAsync_AgentRetriesOnAndA500_TheRetriedTurnIsOneTurnThatSucceeds()
+    {
+        // Three 500s outlast the SDK's own two retries, so pi's auto-retry takes over after an error agent_end: the
+        // turn must stay open through it (reference/agents.md §1.5), not end failed and then start again.
+        await using var bed = await PiTestBed.StartAsync("""
+            [{"error": {"status": 500, "message": "replay upstream failure", "times": 3}, "text": "Recovered."}]
+            """);
+        await using var pi = await bed.StartPiAsync(context: bed.Context() with { DisableAgentRetries = false });
+
+        await pi.SendPromptAsync("Try.", CancellationToken.None).WaitAsync(TestTimeout);
+        var finished = await bed.Sink.WaitForTypeAsync(WorkerEventTypes.TurnFinished, TurnTimeout);
+
+        finished.Outcome.ShouldBe(Outcomes.Succeeded, bed.Sink.Transcript);
+        bed.Sink.Events.Count(e => e.Type == WorkerEventTypes.TurnStarted).ShouldBe(1);
+        bed.Sink.Events.Single(e => e.Type == WorkerEventTypes.AgentMessage).Text.ShouldBe("Recovered.");
+        bed.Server!.RequestCount.ShouldBe(4);
+        bed.Sink.SawRaw("\"auto_retry_start\"").ShouldBeTrue("pi itself retried");
+    }
+
+    [Fact]
     public async Task ExportTranscriptAsync_AfterATurn_WritesAnHtmlFile()
     {
         await using var bed = await PiTestBed.StartAsync(HelloScript);

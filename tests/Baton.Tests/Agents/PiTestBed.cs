@@ -52,6 +52,15 @@ internal sealed class TestEventSink : IAgentEventSink
         }
     }
 
+    /// <summary>Whether any raw line (message_update deltas aside) contains <paramref name="text"/>.</summary>
+    public bool SawRaw(string text)
+    {
+        lock (_lock)
+        {
+            return _raw.Any(l => l.Contains(text, StringComparison.Ordinal));
+        }
+    }
+
     public void Event(WorkerEvent workerEvent)
     {
         lock (_lock)
