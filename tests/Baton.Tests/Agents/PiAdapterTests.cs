@@ -136,6 +136,36 @@ public class PiAdapterTests
     }
 
     [Fact]
+    public async Task AbortAsync_PiIgnoresTheAbortAndSigterm_EscalatesToKillAndEndsTheTurnAborted()
+    {
+        await using var bed = await PiTestBed.StartAsync(script: null);
+        // A stand-in pi that answers every command but never ends a run and shrugs off SIGTERM.
+        var stubborn = bed.Temp.Combine("stubborn-pi.js");
+        File.WriteAllText(stubborn, """
+            process.on("SIGTERM", () => {});
+            const out = (o) => process.stdout.write(JSON.stringify(o) + "\n");
+            require("readline").createInterface({ input: process.stdin }).on("line", (line) => {
+              const c = JSON.parse(line);
+              out({ id: c.id, type: "response", command: c.type, success: true, data: c.type === "get_state" ? {} : undefined });
+              if (c.type === "prompt") out({ type: "agent_start" });
+            });
+            setInterval(() => {}, 1000);
+            """);
+        bed.FakePi($"exec node '{stubborn}'");
+        await using var pi = await bed.StartPiAsync(new PiAdapterOptions { AbortGrace = TimeSpan.FromSeconds(1) });
+        await pi.SendPromptAsync("Run.", CancellationToken.None).WaitAsync(TestTimeout);
+
+        var clock = Stopwatch.StartNew();
+        await pi.AbortAsync(CancellationToken.None).WaitAsync(TestTimeout);
+
+        var finished = await bed.Sink.WaitForTypeAsync(WorkerEventTypes.TurnFinished, TimeSpan.FromSeconds(5));
+        finished.Outcome.ShouldBe(Outcomes.Aborted, bed.Sink.Transcript);
+        finished.Reason.ShouldBe("agent exited with code 137");
+        clock.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(10));
+        bed.MarkedProcesses().ShouldBeEmpty();
+    }
+
+    [Fact]
     public async Task SendPromptAsync_ModelAnswers500_TurnFailsWithTheErrorAfterOneRequest()
     {
         await using var bed = await PiTestBed.StartAsync("""[{"error": {"status": 500, "message": "replay upstream failure", "times": 5}}]""");
