@@ -1,6 +1,7 @@
 using Baton.Agents.Claude;
 using Baton.Agents.Codex;
 using Baton.Agents.Command;
+using Baton.Agents.Pi;
 
 namespace Baton.Agents;
 
@@ -11,6 +12,7 @@ public static class AgentRegistry
 
     public static IAgentAdapter? Find(string kind) => kind switch
     {
+        "pi" => new PiAdapter(),
         "claude" => new ClaudeAdapter(),
         "codex" => new CodexAdapter(),
         "command" => new CommandAdapter(),
