@@ -56,7 +56,11 @@ public sealed class TmuxRuntime(TmuxClient tmux) : ISessionRuntime
         ArgumentNullException.ThrowIfNull(session);
         try
         {
-            await tmux.NewSessionAsync(session.RuntimeName, session.Workspace, SessionRuntimes.WorkerCommand(batonExecutable, session.Directory), environment, session.Files.PaneLog, cancellationToken).ConfigureAwait(false);
+            // tmux ignores "-e PATH=…" (a new pane gets the server's PATH), so PATH travels on the command line.
+            IReadOnlyList<string> command = environment.TryGetValue("PATH", out var path)
+                ? ["env", $"PATH={path}", .. SessionRuntimes.WorkerCommand(batonExecutable, session.Directory)]
+                : SessionRuntimes.WorkerCommand(batonExecutable, session.Directory);
+            await tmux.NewSessionAsync(session.RuntimeName, session.Workspace, command, environment, session.Files.PaneLog, cancellationToken).ConfigureAwait(false);
         }
         catch (TmuxException ex)
         {

@@ -54,7 +54,13 @@ public sealed class AgentSessionTests
         var scriptPath = await WriteScriptAsync(w, $"{agent}.json", script);
 
         var spawned = await w.RunAsync("spawn", "app", task, "--agent", agent, "--model", $"replay:{scriptPath}", "--idle-timeout", "2", "--json");
-        spawned.ExitCode.ShouldBe(0, spawned.ToString());
+        if (spawned.ExitCode != 0)
+        {
+            var pane = Directory.GetFiles(w.World.Home, "pane.log", SearchOption.AllDirectories).Select(File.ReadAllText).FirstOrDefault();
+            var env = w.World.Environment["PATH"];
+            spawned.ExitCode.ShouldBe(0, $"{spawned}\nPATH={env}\npane={pane}");
+        }
+
         var name = spawned.Data.GetProperty("name").GetString()!;
         var finished = await w.WaitForStatusAsync(name, "finished", 90);
 
