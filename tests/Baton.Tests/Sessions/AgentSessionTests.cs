@@ -80,3 +80,78 @@ public sealed class AgentSessionTests
         (await w.Tmux.CapturePaneAsync(finished.GetProperty("runtimeName").GetString()!)).ShouldContain("Committed agent.txt.");
     }
 }
+
+/// <summary>Supervision through the session commands, with the real pi and the replay model.</summary>
+public sealed class PiSessionSupervisionTests
+{
+    private static async Task<(SessionWorld World, string Script)> WorldAsync(string script)
+    {
+        var w = await SessionWorld.CreateAsync();
+        var bin = Path.GetDirectoryName(Replay.ReplayTestSupport.AgentBinary("pi"))!;
+        w.World.Environment["PATH"] = $"{bin}:{w.World.Environment["PATH"]}";
+        var path = Path.Combine(w.World.Root, "script.json");
+        await File.WriteAllTextAsync(path, script);
+        return (w, path);
+    }
+
+    [Fact]
+    public async Task Send_WhileTheAgentWorks_ReachesTheModelInTheNextRequest()
+    {
+        var (w, script) = await WorldAsync("""
+            [{"text": "Running a slow step.", "tool_calls": [{"name": "bash", "arguments": {"command": "sleep 3; echo slow step done"}}]},
+             {"text": "Noted the steering."}]
+            """);
+        await using (w)
+        {
+            var task = await w.AddTaskAsync("Slow");
+            var spawned = await w.RunAsync("spawn", "app", task, "--model", $"replay:{script}", "--idle-timeout", "2", "--json");
+            spawned.ExitCode.ShouldBe(0, spawned.ToString());
+            var name = spawned.Data.GetProperty("name").GetString()!;
+            await SessionWorld.WaitUntilAsync(() => File.Exists(Path.Combine(w.SessionDirectory(name), "events.jsonl")) && File.ReadAllText(Path.Combine(w.SessionDirectory(name), "events.jsonl")).Contains("\"tool_started\"", StringComparison.Ordinal), "the slow tool starting", 30);
+
+            var sent = await w.RunAsync("send", name, "Please also mention the steering token ZEBRA-42.", "--json");
+            await w.WaitForStatusAsync(name, "finished", 60);
+
+            sent.ExitCode.ShouldBe(0, sent.ToString());
+            sent.Data.GetProperty("delivered").GetString().ShouldBe("steer");
+            var requests = await File.ReadAllLinesAsync(Path.Combine(w.SessionDirectory(name), "replay-requests.jsonl"));
+            requests.Length.ShouldBeGreaterThanOrEqualTo(2);
+            requests[0].ShouldNotContain("ZEBRA-42");
+            requests[^1].ShouldContain("ZEBRA-42");
+            (await w.RunAsync("peek", name)).Stdout.ShouldContain("steer: Please also mention");
+        }
+    }
+
+    [Fact]
+    public async Task SlowModel_SilenceTimeout_AbortsTheTurnAsTimedOut()
+    {
+        var (w, script) = await WorldAsync("""[{"text": "never arrives in time", "delay": 30}]""");
+        await using (w)
+        {
+            var task = await w.AddTaskAsync("Slow model");
+            var spawned = await w.RunAsync("spawn", "app", task, "--model", $"replay:{script}", "--silence-timeout", "2", "--idle-timeout", "1", "--json");
+            spawned.ExitCode.ShouldBe(0, spawned.ToString());
+
+            var failed = await w.WaitForStatusAsync(spawned.Data.GetProperty("name").GetString()!, "failed", 60);
+
+            failed.GetProperty("outcome").GetString().ShouldBe("timed_out");
+        }
+    }
+
+    [Fact]
+    public async Task ModelError500_IsAFailedRunNotAHang()
+    {
+        var (w, script) = await WorldAsync("""[{"text": "x", "error": {"status": 500, "message": "upstream broke", "times": 10}}]""");
+        await using (w)
+        {
+            var task = await w.AddTaskAsync("Broken model");
+            var spawned = await w.RunAsync("spawn", "app", task, "--model", $"replay:{script}", "--idle-timeout", "1", "--json");
+            spawned.ExitCode.ShouldBe(0, spawned.ToString());
+
+            var failed = await w.WaitForStatusAsync(spawned.Data.GetProperty("name").GetString()!, "failed", 60);
+
+            failed.GetProperty("outcome").GetString().ShouldBe("failed");
+            failed.GetProperty("reason").GetString()!.ShouldContain("500");
+        }
+    }
+}
