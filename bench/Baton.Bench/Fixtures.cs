@@ -18,9 +18,11 @@ internal sealed class Scratch : IDisposable
     /// floors, the baton CLI alike): a throwaway HOME so no one's ~/.gitconfig shapes the numbers, no system git
     /// config, a fixed identity for the fixture commits, no colour.
     /// </summary>
-    public static Scratch Create()
+    /// <param name="parent">Where to make the scratch directory; null: /dev/shm when it is there (see bench/README.md), else the temp directory.</param>
+    public static Scratch Create(string? parent)
     {
-        var root = Directory.CreateTempSubdirectory("baton-bench-").FullName;
+        parent ??= Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath();
+        var root = Directory.CreateDirectory(Path.Combine(Path.GetFullPath(parent), $"baton-bench-{Environment.ProcessId}")).FullName;
         var home = Directory.CreateDirectory(Path.Combine(root, "home")).FullName;
         Environment.SetEnvironmentVariable("HOME", home);
         Environment.SetEnvironmentVariable("GIT_CONFIG_NOSYSTEM", "1");

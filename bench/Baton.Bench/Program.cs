@@ -15,7 +15,7 @@ public static class Program
         try
         {
             var options = BenchOptions.Parse(args);
-            using var scratch = Scratch.Create();
+            using var scratch = Scratch.Create(options.Scratch);
             var notes = new List<string>();
             var rows = new List<Row>();
             bool Wanted(string name) => options.Only is null || name.Contains(options.Only, StringComparison.OrdinalIgnoreCase);
@@ -48,7 +48,7 @@ public static class Program
                 Console.Out.WriteLine("- " + note);
             }
 
-            Console.Out.WriteLine($"- load average at the end: {LoadAverage()}");
+            Console.Out.WriteLine($"- fixtures in {scratch.Root}; load average at the end: {LoadAverage()}");
             return 0;
         }
         catch (BenchFailedException ex)
@@ -103,7 +103,7 @@ public static class Program
     }
 }
 
-internal sealed record BenchOptions(string Baton, string Hello, int Runs, int Tasks, int ListRuns, int Workspaces, int CreateRounds, int AnalyzeWorkspaces, int AnalyzeRuns, string? Only)
+internal sealed record BenchOptions(string Baton, string Hello, int Runs, int Tasks, int ListRuns, int Workspaces, int CreateRounds, int AnalyzeWorkspaces, int AnalyzeRuns, string? Only, string? Scratch)
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -117,6 +117,7 @@ internal sealed record BenchOptions(string Baton, string Hello, int Runs, int Ta
         var analyzeWorkspaces = 50;
         var analyzeRuns = 5;
         string? only = null;
+        string? scratch = null;
         for (var i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -133,7 +134,8 @@ internal sealed record BenchOptions(string Baton, string Hello, int Runs, int Ta
                 case "--analyze-workspaces": analyzeWorkspaces = NextInt(); break;
                 case "--analyze-runs": analyzeRuns = NextInt(); break;
                 case "--only": only = Next(); break;
-                default: throw new ArgumentException($"unknown argument '{args[i]}' (usage: --baton PATH --hello PATH [--runs 20] [--tasks 5000] [--list-runs 10] [--workspaces 20] [--create-rounds 3] [--analyze-workspaces 50] [--analyze-runs 5] [--only start-up|task|create|safety])");
+                case "--scratch": scratch = Next(); break;
+                default: throw new ArgumentException($"unknown argument '{args[i]}' (usage: --baton PATH --hello PATH [--runs 20] [--tasks 5000] [--list-runs 10] [--workspaces 20] [--create-rounds 3] [--analyze-workspaces 50] [--analyze-runs 5] [--only start-up|task|create|safety] [--scratch DIR])");
             }
         }
 
@@ -147,7 +149,8 @@ internal sealed record BenchOptions(string Baton, string Hello, int Runs, int Ta
             Math.Max(createRounds, 1),
             Math.Max(analyzeWorkspaces, 5),
             Math.Max(analyzeRuns, 1),
-            only);
+            only,
+            scratch);
     }
 }
 
