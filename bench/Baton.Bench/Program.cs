@@ -1,12 +1,12 @@
+using System.Diagnostics;
 using System.Globalization;
-using System.Text;
-using System.Text.Json;
 
 namespace Baton.Bench;
 
 /// <summary>
 /// Baton's speed targets, each measured beside its floor in the same run (CONVENTIONS.md: never as timed asserts
 /// in tests). Exit code 0 even when a target is missed (the table says so); 1 only when something failed to run.
+/// The measures, their floors and targets are listed in bench/README.md.
 /// </summary>
 public static class Program
 {
@@ -15,17 +15,57 @@ public static class Program
         try
         {
             var options = BenchOptions.Parse(args);
-            var rows = new List<Row> { StartUp(options) };
-            rows.AddRange(TaskList(options));
+            using var scratch = Scratch.Create(options.Scratch);
+            var notes = new List<string>();
+            var rows = new List<Row>();
+            bool Wanted(string name) => options.Only is null || name.Contains(options.Only, StringComparison.OrdinalIgnoreCase);
+            void Phase(string name, Func<IEnumerable<Row>> measure)
+            {
+                if (!Wanted(name))
+                {
+                    return;
+                }
+
+                Console.Error.WriteLine($"{name}…");
+                var watch = Stopwatch.StartNew();
+                rows.AddRange(measure());
+                notes.Add(string.Create(CultureInfo.InvariantCulture, $"{name}: {watch.Elapsed.TotalSeconds:0.0} s in all, set-up included"));
+            }
+
+            Phase("start-up", () => [StartUp(options)]);
+            Phase("task list", () => [TaskListBench.Run(options, scratch, notes)]);
+            var template = Wanted("workspace create") || Wanted("safety analysis")
+                ? Fixtures.Repository(Path.Combine(scratch.Subdirectory("template"), "app"))
+                : string.Empty;
+            var gitLog = GitLog.Create(scratch.Subdirectory("gitlog"));
+            Phase("workspace create", () => WorkspaceCreateBench.Run(options, scratch, template, gitLog, notes));
+            Phase("safety analysis", () => SafetyBench.Run(options, scratch, template, gitLog, notes));
+
             Row.Print(Console.Out, rows);
+            Console.Out.WriteLine();
+            foreach (var note in notes)
+            {
+                Console.Out.WriteLine("- " + note);
+            }
+
+            Console.Out.WriteLine($"- fixtures in {scratch.Root}; load average at the end: {LoadAverage()}");
             return 0;
         }
-        catch (Exception ex) when (ex is BenchFailedException or ArgumentException or IOException or InvalidOperationException or TimeoutException)
+        catch (BenchFailedException ex)
         {
             Console.Error.WriteLine($"bench failed: {ex.Message}");
             return 1;
         }
+        catch (Exception ex)
+        {
+            // Anything else (a Baton error from a library call, a bad argument, I/O) also means a measure did not run.
+            Console.Error.WriteLine($"bench failed: {ex}");
+            return 1;
+        }
     }
+
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
 
     /// <summary>
     /// <c>baton --version</c> against the smallest .NET program published the same way, interleaved so drift (CPU
@@ -61,146 +101,9 @@ public static class Program
             "≤ 1.5× hello",
             ratio <= 1.5 ? "ok" : "MISSED");
     }
-
-    /// <summary>
-    /// <c>baton task list --json</c> on 5,000 imported tasks, against sqlite3 selecting the same rows as JSON. The task
-    /// commands land in another branch; until then this row says the command is not available in this build.
-    /// </summary>
-    private static IEnumerable<Row> TaskList(BenchOptions options)
-    {
-        var measure = $"task list --json, {options.Tasks:N0} tasks";
-        var root = Directory.CreateTempSubdirectory("baton-bench-").FullName;
-        try
-        {
-            var home = Directory.CreateDirectory(Path.Combine(root, "home")).FullName;
-            var batonHome = Path.Combine(home, ".baton");
-            var repo = Directory.CreateDirectory(Path.Combine(root, "app")).FullName;
-            var environment = new Dictionary<string, string>
-            {
-                ["HOME"] = home,
-                ["BATON_HOME"] = batonHome,
-                ["NO_COLOR"] = "1",
-                ["GIT_CONFIG_NOSYSTEM"] = "1",
-            };
-            Launch Git(params string[] arguments) => new("git", arguments, repo, environment);
-            Launch Baton(params string[] arguments) => new(options.Baton, arguments, repo, environment);
-
-            Timing.RunOk(Git("init", "--quiet", "--initial-branch=main"));
-            Timing.RunOk(Git("-c", "user.name=bench", "-c", "user.email=bench@example.invalid", "commit", "--quiet", "--allow-empty", "-m", "initial"));
-            Timing.RunOk(Baton("init", "--prefix", "app"));
-
-            var probe = Timing.Run(Baton("task", "list", "--json"));
-            // Only an unknown 'task' command means "not in this build"; any other usage error is a real failure below.
-            if (probe.ExitCode == 2 && probe.Output.Contains("Unrecognized command or argument 'task'", StringComparison.Ordinal))
-            {
-                Console.Error.WriteLine("task list: not available in this build");
-                return [new Row(measure, "-", "not available in this build", "-", "< 150 ms", "n/a")];
-            }
-
-            var input = Path.Combine(root, "tasks.jsonl");
-            WriteTasks(input, options.Tasks);
-            var import = Timing.Run(Baton("task", "import", "--input", input));
-            if (import.ExitCode == 2)
-            {
-                // The importer may want the project named; there is exactly one.
-                import = Timing.Run(Baton("task", "import", "app", "--input", input));
-            }
-
-            if (import.ExitCode != 0)
-            {
-                throw new BenchFailedException($"baton task import exited with {import.ExitCode}: {Timing.FirstLine(import.Error + import.Output)}");
-            }
-
-            var listed = Timing.RunOk(Baton("task", "list", "--json"));
-            var count = CountTasks(listed.Output);
-            var times = Enumerable.Range(0, options.ListRuns).Select(_ => Timing.RunOk(Baton("task", "list", "--json")).Elapsed).ToList();
-            var measured = Stats.Of(times);
-            var floor = SqliteFloor(Path.Combine(batonHome, "state.db"), options.ListRuns);
-            return
-            [
-                new Row(
-                    measure + (count == options.Tasks ? string.Empty : $" (listed {count})"),
-                    floor is null ? "n/a (sqlite3 missing or no 'tasks' table)" : floor + " sqlite3",
-                    measured.ToString(),
-                    floor is null ? "-" : Row.FormatRatio(measured.MedianMs / floor.MedianMs),
-                    "< 150 ms",
-                    measured.MedianMs < 150 ? "ok" : "MISSED"),
-            ];
-        }
-        finally
-        {
-            try
-            {
-                Directory.Delete(root, recursive: true);
-            }
-            catch (IOException)
-            {
-                // A leftover temp directory must not turn a finished benchmark into a failure.
-            }
-        }
-    }
-
-    private static void WriteTasks(string path, int count)
-    {
-        using var writer = new StreamWriter(path, append: false, new UTF8Encoding(false));
-        var areas = new[] { "api", "web", "cli", "docs", "infra" };
-        for (var i = 1; i <= count; i++)
-        {
-            // One JSON object per line: title, priority 1 (urgent) to 4 (low), labels.
-            var line = JsonSerializer.Serialize(
-                new BenchTask($"Bench task {i}: make the thing number {i} faster", (i % 4) + 1, ["bench", areas[i % areas.Length]]),
-                BenchJsonContext.Default.BenchTask);
-            writer.WriteLine(line);
-        }
-    }
-
-    private static int CountTasks(string json)
-    {
-        using var document = JsonDocument.Parse(json);
-        var data = document.RootElement.GetProperty("data");
-        if (data.ValueKind == JsonValueKind.Array)
-        {
-            return data.GetArrayLength();
-        }
-
-        // Tolerate a wrapped list ({"tasks":[…]}) until the task commands' shape is settled.
-        foreach (var property in data.EnumerateObject())
-        {
-            if (property.Value.ValueKind == JsonValueKind.Array)
-            {
-                return property.Value.GetArrayLength();
-            }
-        }
-
-        return -1;
-    }
-
-    /// <summary>The floor: the sqlite3 CLI reading the same rows as JSON from the same database file.</summary>
-    private static Stats? SqliteFloor(string database, int runs)
-    {
-        const string Sqlite = "/usr/bin/sqlite3";
-        if (!File.Exists(Sqlite) || !File.Exists(database))
-        {
-            return null;
-        }
-
-        var launch = new Launch(Sqlite, ["-readonly", "-json", database, "SELECT * FROM tasks;"]);
-        if (Timing.Run(launch).ExitCode != 0)
-        {
-            return null;
-        }
-
-        return Stats.Of(Enumerable.Range(0, runs).Select(_ => Timing.RunOk(launch).Elapsed));
-    }
 }
 
-internal sealed record BenchTask(string Title, int Priority, IReadOnlyList<string> Labels);
-
-[System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.CamelCase)]
-[System.Text.Json.Serialization.JsonSerializable(typeof(BenchTask))]
-internal sealed partial class BenchJsonContext : System.Text.Json.Serialization.JsonSerializerContext;
-
-internal sealed record BenchOptions(string Baton, string Hello, int Runs, int Tasks, int ListRuns)
+internal sealed record BenchOptions(string Baton, string Hello, int Runs, int Tasks, int ListRuns, int Workspaces, int CreateRounds, int AnalyzeWorkspaces, int AnalyzeRuns, string? Only, string? Scratch)
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -209,6 +112,12 @@ internal sealed record BenchOptions(string Baton, string Hello, int Runs, int Ta
         var runs = 20;
         var tasks = 5000;
         var listRuns = 10;
+        var workspaces = 20;
+        var createRounds = 3;
+        var analyzeWorkspaces = 50;
+        var analyzeRuns = 5;
+        string? only = null;
+        string? scratch = null;
         for (var i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -220,7 +129,13 @@ internal sealed record BenchOptions(string Baton, string Hello, int Runs, int Ta
                 case "--runs": runs = NextInt(); break;
                 case "--tasks": tasks = NextInt(); break;
                 case "--list-runs": listRuns = NextInt(); break;
-                default: throw new ArgumentException($"unknown argument '{args[i]}' (usage: --baton PATH --hello PATH [--runs 20] [--tasks 5000] [--list-runs 10])");
+                case "--workspaces": workspaces = NextInt(); break;
+                case "--create-rounds": createRounds = NextInt(); break;
+                case "--analyze-workspaces": analyzeWorkspaces = NextInt(); break;
+                case "--analyze-runs": analyzeRuns = NextInt(); break;
+                case "--only": only = Next(); break;
+                case "--scratch": scratch = Next(); break;
+                default: throw new ArgumentException($"unknown argument '{args[i]}' (usage: --baton PATH --hello PATH [--runs 20] [--tasks 5000] [--list-runs 10] [--workspaces 20] [--create-rounds 3] [--analyze-workspaces 50] [--analyze-runs 5] [--only start-up|task|create|safety] [--scratch DIR])");
             }
         }
 
@@ -229,7 +144,13 @@ internal sealed record BenchOptions(string Baton, string Hello, int Runs, int Ta
             Path.GetFullPath(hello ?? throw new ArgumentException("--hello PATH is required")),
             Math.Max(runs, 2),
             Math.Max(tasks, 1),
-            Math.Max(listRuns, 1));
+            Math.Max(listRuns, 1),
+            Math.Max(workspaces, 1),
+            Math.Max(createRounds, 1),
+            Math.Max(analyzeWorkspaces, 5),
+            Math.Max(analyzeRuns, 1),
+            only,
+            scratch);
     }
 }
 

@@ -18,6 +18,48 @@ internal static class Timing
 
     public static Outcome Run(Launch launch)
     {
+        var watch = Stopwatch.StartNew();
+        using var process = Process.Start(StartInfo(launch)) ?? throw new InvalidOperationException($"could not start {launch}");
+        process.StandardInput.Close();
+        var error = process.StandardError.ReadToEndAsync();
+        var output = process.StandardOutput.ReadToEnd();
+        if (!process.WaitForExit(s_timeout))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{launch} did not finish within {s_timeout.TotalMinutes} minutes");
+        }
+
+        watch.Stop();
+        return new Outcome(process.ExitCode, output, error.GetAwaiter().GetResult(), watch.Elapsed);
+    }
+
+    /// <summary>The asynchronous twin of <see cref="RunOk"/>, for floors that run many processes at once.</summary>
+    public static async Task<Outcome> RunOkAsync(Launch launch)
+    {
+        var watch = Stopwatch.StartNew();
+        using var process = Process.Start(StartInfo(launch)) ?? throw new InvalidOperationException($"could not start {launch}");
+        process.StandardInput.Close();
+        var error = process.StandardError.ReadToEndAsync();
+        var output = process.StandardOutput.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(s_timeout);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{launch} did not finish within {s_timeout.TotalMinutes} minutes");
+        }
+
+        var outcome = new Outcome(process.ExitCode, await output.ConfigureAwait(false), await error.ConfigureAwait(false), watch.Elapsed);
+        return outcome.ExitCode == 0
+            ? outcome
+            : throw new BenchFailedException($"{launch} exited with {outcome.ExitCode}: {FirstLine(outcome.Error.Length > 0 ? outcome.Error : outcome.Output)}");
+    }
+
+    private static ProcessStartInfo StartInfo(Launch launch)
+    {
         var startInfo = new ProcessStartInfo(launch.FileName)
         {
             UseShellExecute = false,
@@ -40,19 +82,7 @@ internal static class Timing
             startInfo.Environment[name] = value;
         }
 
-        var watch = Stopwatch.StartNew();
-        using var process = Process.Start(startInfo) ?? throw new InvalidOperationException($"could not start {launch}");
-        process.StandardInput.Close();
-        var error = process.StandardError.ReadToEndAsync();
-        var output = process.StandardOutput.ReadToEnd();
-        if (!process.WaitForExit(s_timeout))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{launch} did not finish within {s_timeout.TotalMinutes} minutes");
-        }
-
-        watch.Stop();
-        return new Outcome(process.ExitCode, output, error.GetAwaiter().GetResult(), watch.Elapsed);
+        return startInfo;
     }
 
     /// <summary>Runs and insists on exit code 0: a benchmark of a failing command measures nothing.</summary>
@@ -68,6 +98,14 @@ internal static class Timing
     }
 
     public static string FirstLine(string text) => text.Trim().Split('\n', 2)[0];
+
+    /// <summary>Times an in-process call (a library measure).</summary>
+    public static TimeSpan Time(Func<Task> action)
+    {
+        var watch = Stopwatch.StartNew();
+        action().GetAwaiter().GetResult();
+        return watch.Elapsed;
+    }
 }
 
 /// <summary>Median and 90th percentile (nearest rank) of a set of wall times.</summary>
