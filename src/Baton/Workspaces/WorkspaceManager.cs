@@ -147,19 +147,15 @@ public static class WorkspaceManager
             await GitCli.RunAsync(repository, ["worktree", "prune"], cancellationToken).ConfigureAwait(false);
         }
 
-        if (await GitCli.TryReadAsync(repository, ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], cancellationToken).ConfigureAwait(false) is null)
-        {
-            throw new BatonException(RepositoryEmpty, $"{repository} has no commits yet", $"Make a first commit in {repository} (git commit --allow-empty -m 'Initial commit').");
-        }
-
-        if ((await GitCli.RunAsync(repository, ["check-ref-format", "--branch", branch], cancellationToken).ConfigureAwait(false)).ExitCode != 0)
-        {
-            throw new BatonException(InvalidBranchName, $"'{branch}' is not a valid git branch name", "Change the task's branch name in the tracker.");
-        }
-
-        var branchExists = await GitCli.TryReadAsync(repository, ["rev-parse", "--verify", "--quiet", $"refs/heads/{branch}"], cancellationToken).ConfigureAwait(false) is not null;
+        // One git process answers every ref question (each process start costs more than the lookups themselves).
+        var defaultBranch = layout.DefaultBranch;
+        string[] wanted = defaultBranch is null
+            ? [$"refs/heads/{branch}"]
+            : [$"refs/heads/{branch}", $"refs/heads/{defaultBranch}", $"refs/remotes/origin/{defaultBranch}"];
+        var listed = await GitCli.RunAsync(repository, ["for-each-ref", "--format=%(refname)", .. wanted], cancellationToken).ConfigureAwait(false);
+        var refs = listed.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
         List<string> arguments;
-        if (branchExists)
+        if (refs.Contains($"refs/heads/{branch}"))
         {
             var holder = worktrees.FirstOrDefault(w => w.Branch == branch && !SamePath(w.Path, path));
             if (holder is not null)
@@ -174,7 +170,22 @@ public static class WorkspaceManager
         }
         else
         {
-            var start = await BaseRefAsync(repository, layout.DefaultBranch, cancellationToken).ConfigureAwait(false);
+            var start = defaultBranch is null ? null
+                : refs.Contains($"refs/heads/{defaultBranch}") ? $"refs/heads/{defaultBranch}"
+                : refs.Contains($"refs/remotes/origin/{defaultBranch}") ? $"refs/remotes/origin/{defaultBranch}"
+                : null;
+            if (start is null)
+            {
+                if (await GitCli.TryReadAsync(repository, ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], cancellationToken).ConfigureAwait(false) is null)
+                {
+                    throw new BatonException(RepositoryEmpty, $"{repository} has no commits yet", $"Make a first commit in {repository} (git commit --allow-empty -m 'Initial commit').");
+                }
+
+                start = defaultBranch is null ? "HEAD" : throw new BatonException(
+                    ErrorCodes.BranchNotFound,
+                    $"the default branch '{defaultBranch}' does not exist in {repository}",
+                    "Set the right branch with 'defaultBranch:' in baton.yaml (see 'git branch -a'), or create it.");
+            }
 
             // --no-track: a task branch must never push to the default branch by accident.
             arguments = ["worktree", "add", "--no-track", "-b", branch, path, start];
@@ -184,6 +195,11 @@ public static class WorkspaceManager
         if (!added.Succeeded)
         {
             var reason = added.StandardError.Trim();
+            if (reason.Contains("not a valid branch name", StringComparison.Ordinal))
+            {
+                throw new BatonException(InvalidBranchName, $"'{branch}' is not a valid git branch name", "Change the task's branch name in the tracker.");
+            }
+
             throw new BatonException(
                 reason.Contains("already checked out", StringComparison.Ordinal) || reason.Contains("already used by worktree", StringComparison.Ordinal) ? BranchCheckedOut : "worktree_add_failed",
                 $"git worktree add failed for {path}: {reason}",

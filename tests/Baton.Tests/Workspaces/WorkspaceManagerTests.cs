@@ -246,4 +246,16 @@ public class WorkspaceManagerTests
         results.Count(r => r.CreatedNow).ShouldBe(1);
         results.Select(r => r.Path).Distinct().ShouldHaveSingleItem();
     }
+
+    [Fact]
+    public async Task CreateOrReuse_InvalidTrackerBranchName_IsRefusedAndNothingIsLeft()
+    {
+        using var repo = await TestRepository.CreateAsync();
+        var layout = Worktrees(repo);
+
+        var error = await Should.ThrowAsync<BatonException>(WorkspaceManager.CreateOrReuseAsync(layout, new WorkspaceTask("t9", "INT-9", "bad..name")).WaitAsync(s_timeout));
+
+        error.Code.ShouldBe(WorkspaceManager.InvalidBranchName);
+        Directory.Exists(Path.Combine(layout.Root, "INT-9")).ShouldBeFalse();
+    }
 }
