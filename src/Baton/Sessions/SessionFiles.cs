@@ -48,6 +48,14 @@ public sealed record SessionManifest
     public int SilenceTimeoutSeconds { get; init; } = 3600;
 
     public required DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>WORKFLOW.md's <c>hooks.before_run</c>: runs in the workspace before the agent starts; a failure fails the run.</summary>
+    public string? BeforeRunHook { get; init; }
+
+    /// <summary>WORKFLOW.md's <c>hooks.after_run</c>: runs after every run, however it ended; a failure is logged and ignored.</summary>
+    public string? AfterRunHook { get; init; }
+
+    public int HookTimeoutMs { get; init; } = 60_000;
 }
 
 /// <summary>

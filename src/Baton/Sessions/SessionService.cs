@@ -132,6 +132,9 @@ public sealed class SessionService(StateStore store, string batonHome, IReadOnly
             IdleTimeoutSeconds = request.IdleTimeoutSeconds,
             SilenceTimeoutSeconds = request.SilenceTimeoutSeconds,
             CreatedAt = record.CreatedAt,
+            BeforeRunHook = request.Layout.Hooks.BeforeRun,
+            AfterRunHook = request.Layout.Hooks.AfterRun,
+            HookTimeoutMs = request.Layout.Hooks.TimeoutMs,
         });
 
         var workerEnvironment = WorkerEnvironment(record, model);

@@ -8,6 +8,7 @@ using Baton.Core.Sessions;
 using Baton.Processes;
 using Baton.Replay;
 using Baton.Sessions;
+using Baton.Workspaces;
 
 namespace Baton.Workers;
 
@@ -50,6 +51,7 @@ public sealed class WorkerHost
     private DateTimeOffset _lastHeartbeat;
     private DateTimeOffset? _abortedForSilenceAt;
     private bool _stopRequested;
+    private bool _workspaceReady;
 
     public WorkerHost(SessionFiles files, TextWriter pane, TextReader? keyboard, IReadOnlyDictionary<string, string> environment, TimeProvider? time = null)
     {
@@ -97,6 +99,12 @@ public sealed class WorkerHost
                 "unknown_agent", $"no agent adapter '{_manifest.Agent}'", $"Use one of: {string.Join(", ", AgentRegistry.Kinds)}.");
             _capabilities = adapter.Capabilities;
             Emit(new WorkerEvent { Ts = _time.GetUtcNow(), Session = _manifest.Name, Run = _run, Type = WorkerEventTypes.RunStarted, Agent = adapter.Kind, Model = endpoint.Display });
+            _workspaceReady = true;
+            if (await RunHookAsync(HookNames.BeforeRun, _manifest.BeforeRunHook, cancellationToken).ConfigureAwait(false) is { Succeeded: false } beforeRun)
+            {
+                // Symphony §9.4: a before_run failure fails the attempt; the agent is not launched.
+                return await FinishAsync($"hook_failed: {beforeRun.Describe()}").ConfigureAwait(false);
+            }
 
             var context = new AgentLaunchContext
             {
@@ -453,6 +461,12 @@ public sealed class WorkerHost
             }
         }
 
+        if (_workspaceReady && await RunHookAsync(HookNames.AfterRun, _manifest.AfterRunHook, CancellationToken.None).ConfigureAwait(false) is { Succeeded: false } afterRun)
+        {
+            // §9.4: after_run failures are logged and ignored.
+            EmitError($"{afterRun.Describe()} (ignored): {afterRun.Excerpt.Trim()}");
+        }
+
         var status = outcome switch
         {
             Outcomes.Succeeded => SessionStatus.Finished,
@@ -464,6 +478,33 @@ public sealed class WorkerHost
         _status = _status with { Status = status, EndedAt = end, Outcome = outcome, Reason = reason, HeartbeatAt = end };
         _files.WriteStatus(_status);
         return outcome == Outcomes.Succeeded ? ExitCodes.Ok : ExitCodes.Failed;
+    }
+
+    private async Task<HookResult?> RunHookAsync(string name, string? script, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(script) || !Directory.Exists(_manifest.Workspace))
+        {
+            return null;
+        }
+
+        Pane($"  ⚙ hook {name}");
+        var environment = new Dictionary<string, string?>
+        {
+            ["BATON_HOME"] = _manifest.BatonHome,
+            ["BATON_PROJECT"] = _manifest.Project,
+            ["BATON_SESSION"] = _manifest.Name,
+            ["BATON_TASK_ID"] = _manifest.TaskId,
+            ["BATON_TASK_IDENTIFIER"] = _manifest.TaskIdentifier,
+            ["BATON_TASK_BRANCH"] = _manifest.Branch,
+            ["BATON_WORKSPACE"] = _manifest.Workspace,
+        };
+        var result = await HookRunner.RunAsync(name, script, _manifest.Workspace, environment, TimeSpan.FromMilliseconds(_manifest.HookTimeoutMs), cancellationToken).ConfigureAwait(false);
+        if (!result.Succeeded)
+        {
+            Pane($"  ✗ {result.Describe()}: {TranscriptRenderer.OneLine(result.Excerpt, 300)}");
+        }
+
+        return result;
     }
 
     private void SetStatus(string status) => _status = _status with { Status = status };

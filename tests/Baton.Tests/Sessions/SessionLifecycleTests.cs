@@ -238,4 +238,35 @@ public sealed class SessionLifecycleTests
         events.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).ShouldAllBe(l => l.StartsWith('{'));
         string.Create(CultureInfo.InvariantCulture, $"{events.Stdout}").ShouldContain("\"run_finished\"");
     }
+
+    [Fact]
+    public async Task Hooks_BeforeRunAndAfterRun_RunAroundTheAgentInTheWorkspace()
+    {
+        await using var w = await SessionWorld.CreateAsync();
+        await File.WriteAllTextAsync(Path.Combine(w.World.Repo, "WORKFLOW.md"), "---\nhooks:\n  before_run: echo \"before $BATON_TASK_IDENTIFIER\" >> ../hooks.log\n  after_run: echo after >> ../hooks.log\n---\nDo it.\n");
+        var task = await w.AddTaskAsync("Hooked");
+
+        var name = await w.SpawnCommandAsync(task, "echo agent >> ../hooks.log", "--idle-timeout", "1");
+        var finished = await w.WaitForStatusAsync(name, "finished");
+
+        var log = Path.Combine(Path.GetDirectoryName(finished.GetProperty("workspace").GetString()!)!, "hooks.log");
+        (await File.ReadAllTextAsync(log)).ShouldBe($"before {task}\nagent\nafter\n");
+    }
+
+    [Fact]
+    public async Task Hooks_BeforeRunFails_TheAgentNeverStartsAndTheRunFails()
+    {
+        await using var w = await SessionWorld.CreateAsync();
+        await File.WriteAllTextAsync(Path.Combine(w.World.Repo, "WORKFLOW.md"), "---\nhooks:\n  before_run: echo not ready; exit 4\n---\nDo it.\n");
+        var task = await w.AddTaskAsync("Hook fails");
+
+        var spawned = await w.RunAsync("spawn", "app", task, "--agent", "command", "--command", "touch agent-ran", "--json");
+
+        spawned.ExitCode.ShouldBe(1, spawned.ToString());
+        spawned.ErrorCode.ShouldBe("session_failed_to_start");
+        spawned.ErrorMessage.ShouldContain("before_run exited with code 4");
+        var session = await w.SessionAsync("app-1");
+        session.GetProperty("status").GetString().ShouldBe("failed");
+        File.Exists(Path.Combine(session.GetProperty("workspace").GetString()!, "agent-ran")).ShouldBeFalse();
+    }
 }
