@@ -49,4 +49,20 @@ public static class ErrorCodes
     public const string ReplayScriptNotFound = "replay_script_not_found";
     public const string ReplayScriptInvalid = "replay_script_invalid";
     public const string PortInUse = "port_in_use";
+
+    // The HTTP API (Symphony SPEC.md §13.7.2 names the envelope, issue_not_found and 405; the reference
+    // implementation names not_found, method_not_allowed, orchestrator_unavailable and the snapshot codes).
+    public const string NotFound = "not_found";
+    public const string MethodNotAllowed = "method_not_allowed";
+    public const string IssueNotFound = "issue_not_found";
+    public const string SessionNotFound = "session_not_found";
+    public const string OrchestratorUnavailable = "orchestrator_unavailable";
+    public const string SnapshotTimeout = "snapshot_timeout";
+    public const string SnapshotUnavailable = "snapshot_unavailable";
+    public const string Unauthorized = "unauthorized";
+    public const string HostNotAllowed = "host_not_allowed";
+    public const string OriginNotAllowed = "origin_not_allowed";
+    public const string ServerTokenRequired = "server_token_required";
+    public const string ServerTokenInvalid = "server_token_invalid";
+    public const string ServerHostInvalid = "server_host_invalid";
 }

@@ -1,0 +1,273 @@
+using System.Text.Json;
+
+namespace Baton.Core.Web;
+
+// The JSON shapes of the orchestrator's HTTP API. Field names and nesting follow the Symphony spec's suggested
+// shapes (SPEC.md §13.3, §13.7.2) exactly; Symphony's reference implementation adds `counts.blocked`, `blocked[]`,
+// `worker_host` and `workspace_path`, and Baton adds the session name and the agent. Additions only: a client
+// written against the spec's examples reads these unchanged (§13.7.2, "implementations may add fields").
+// Every field is always written, null included, because the spec's examples show explicit nulls
+// (`"rate_limits": null`, `"retry": null`, `"last_error": null`).
+
+/// <summary>Token counts as the API reports them (§13.5: absolute totals, never deltas).</summary>
+public sealed record TokenCounts(long InputTokens, long OutputTokens, long TotalTokens)
+{
+    public static TokenCounts Zero { get; } = new(0, 0, 0);
+}
+
+/// <summary><c>counts</c> of <c>/api/v1/state</c>: always the lengths of the lists beside it.</summary>
+public sealed record SnapshotCounts(int Running, int Retrying, int Blocked);
+
+/// <summary>One row of <c>running[]</c> (§13.7.2); also the <c>running</c> object of an issue's detail.</summary>
+public sealed record RunningRow
+{
+    public required string IssueId { get; init; }
+
+    public required string IssueIdentifier { get; init; }
+
+    public string? IssueUrl { get; init; }
+
+    /// <summary>The task's tracker state, e.g. <c>In Progress</c>.</summary>
+    public required string State { get; init; }
+
+    public string? SessionId { get; init; }
+
+    /// <summary>Turns started in the current worker lifetime (§4.1.6, §13.3: every running row has it).</summary>
+    public int TurnCount { get; init; }
+
+    public string? LastEvent { get; init; }
+
+    public string? LastMessage { get; init; }
+
+    public required DateTimeOffset StartedAt { get; init; }
+
+    public DateTimeOffset? LastEventAt { get; init; }
+
+    public TokenCounts Tokens { get; init; } = TokenCounts.Zero;
+
+    /// <summary>Baton: the session's name for people, e.g. <c>int-3</c>.</summary>
+    public string? Session { get; init; }
+
+    /// <summary>Baton: the agent kind, e.g. <c>pi</c>.</summary>
+    public string? Agent { get; init; }
+
+    public string? WorkspacePath { get; init; }
+
+    public string? WorkerHost { get; init; }
+}
+
+/// <summary>One row of <c>retrying[]</c> (§13.7.2); also the <c>retry</c> object of an issue's detail.</summary>
+public sealed record RetryRow
+{
+    public required string IssueId { get; init; }
+
+    public required string IssueIdentifier { get; init; }
+
+    public string? IssueUrl { get; init; }
+
+    /// <summary>1-based retry attempt (§4.1.7).</summary>
+    public required int Attempt { get; init; }
+
+    public required DateTimeOffset DueAt { get; init; }
+
+    public string? Error { get; init; }
+
+    public string? WorkspacePath { get; init; }
+
+    public string? WorkerHost { get; init; }
+}
+
+/// <summary>
+/// One row of <c>blocked[]</c>: a task whose agent waits for a person (input or approval). Symphony's reference
+/// implementation adds this list; the spec has no blocked state of its own.
+/// </summary>
+public sealed record BlockedRow
+{
+    public required string IssueId { get; init; }
+
+    public required string IssueIdentifier { get; init; }
+
+    public string? IssueUrl { get; init; }
+
+    public required string State { get; init; }
+
+    public string? Error { get; init; }
+
+    public string? SessionId { get; init; }
+
+    public DateTimeOffset? BlockedAt { get; init; }
+
+    public string? LastEvent { get; init; }
+
+    public string? LastMessage { get; init; }
+
+    public DateTimeOffset? LastEventAt { get; init; }
+
+    public string? Session { get; init; }
+
+    public string? WorkspacePath { get; init; }
+
+    public string? WorkerHost { get; init; }
+}
+
+/// <summary>
+/// <c>codex_totals</c> (the spec's name, kept whatever the agent): aggregate tokens, and runtime seconds that include
+/// the live sessions (§13.5; Symphony's reference implementation leaves those out, Baton does not).
+/// </summary>
+public sealed record CodexTotals(long InputTokens, long OutputTokens, long TotalTokens, double SecondsRunning)
+{
+    public static CodexTotals Zero { get; } = new(0, 0, 0, 0);
+}
+
+/// <summary>The body of <c>GET /api/v1/state</c> (§13.3, §13.7.2).</summary>
+public sealed record OrchestratorSnapshot
+{
+    public required DateTimeOffset GeneratedAt { get; init; }
+
+    /// <summary>Derived from the lists, so the two can never disagree.</summary>
+    public SnapshotCounts Counts => new(Running.Count, Retrying.Count, Blocked.Count);
+
+    public IReadOnlyList<RunningRow> Running { get; init; } = [];
+
+    public IReadOnlyList<RetryRow> Retrying { get; init; } = [];
+
+    public IReadOnlyList<BlockedRow> Blocked { get; init; } = [];
+
+    public CodexTotals CodexTotals { get; init; } = CodexTotals.Zero;
+
+    /// <summary>The latest rate-limit payload any agent reported, as the agent sent it (§13.5), or null.</summary>
+    public JsonElement? RateLimits { get; init; }
+}
+
+/// <summary>The <c>error</c> object of every API error: <c>{"error":{"code","message"}}</c> (§13.7.2).</summary>
+public sealed record ApiError(string Code, string Message);
+
+public sealed record ApiErrorEnvelope(ApiError Error);
+
+/// <summary>
+/// What <c>/api/v1/state</c> answers, still with HTTP 200, when the snapshot timed out or the orchestrator is not
+/// there (§13.3 error modes; the status code and the codes <c>snapshot_timeout</c>/<c>snapshot_unavailable</c> are the
+/// reference implementation's).
+/// </summary>
+public sealed record SnapshotErrorBody(DateTimeOffset GeneratedAt, ApiError Error);
+
+/// <summary>The 202 body of <c>POST /api/v1/refresh</c> (§13.7.2).</summary>
+public sealed record RefreshResult(bool Queued, bool Coalesced, DateTimeOffset RequestedAt, IReadOnlyList<string> Operations)
+{
+    public static IReadOnlyList<string> PollAndReconcile { get; } = ["poll", "reconcile"];
+
+    /// <summary>A refresh was queued; <paramref name="coalesced"/> when one was already running or due.</summary>
+    public static RefreshResult Accepted(DateTimeOffset requestedAt, bool coalesced) => new(true, coalesced, requestedAt, PollAndReconcile);
+}
+
+/// <summary>The values of an issue's <c>status</c>.</summary>
+public static class IssueStatuses
+{
+    public const string Running = "running";
+    public const string Retrying = "retrying";
+    public const string Blocked = "blocked";
+}
+
+public sealed record IssueWorkspace(string? Path, string? Host = null);
+
+/// <summary><c>restart_count</c> is <c>max(attempt - 1, 0)</c> and <c>current_retry_attempt</c> is 0 with no retry pending.</summary>
+public sealed record IssueAttempts(int RestartCount, int CurrentRetryAttempt)
+{
+    public static IssueAttempts FromRetryAttempt(int? attempt) => new(Math.Max((attempt ?? 0) - 1, 0), attempt ?? 0);
+}
+
+/// <summary>One entry of <c>logs.codex_session_logs</c>.</summary>
+public sealed record SessionLog(string Label, string Path, string? Url = null);
+
+public sealed record IssueLogs(IReadOnlyList<SessionLog> CodexSessionLogs)
+{
+    public static IssueLogs None { get; } = new([]);
+}
+
+/// <summary>One entry of <c>recent_events</c>: when, which event, and a short readable message.</summary>
+public sealed record RecentEvent(DateTimeOffset At, string Event, string? Message);
+
+/// <summary>The body of <c>GET /api/v1/&lt;issue_identifier&gt;</c> (§13.7.2).</summary>
+public sealed record IssueDetail
+{
+    public required string IssueIdentifier { get; init; }
+
+    public required string IssueId { get; init; }
+
+    /// <summary>A value of <see cref="IssueStatuses"/>.</summary>
+    public required string Status { get; init; }
+
+    public required IssueWorkspace Workspace { get; init; }
+
+    public IssueAttempts Attempts { get; init; } = new(0, 0);
+
+    public RunningRow? Running { get; init; }
+
+    public RetryRow? Retry { get; init; }
+
+    public BlockedRow? Blocked { get; init; }
+
+    public IssueLogs Logs { get; init; } = IssueLogs.None;
+
+    public IReadOnlyList<RecentEvent> RecentEvents { get; init; } = [];
+
+    public string? LastError { get; init; }
+
+    public IReadOnlyDictionary<string, string?> Tracked { get; init; } = new Dictionary<string, string?>();
+}
+
+/// <summary>A session in <c>GET /api/v1/sessions</c> (Baton's own route; the words of DESIGN.md).</summary>
+public sealed record SessionSummary
+{
+    public required string Name { get; init; }
+
+    public required string Project { get; init; }
+
+    public string? TaskIdentifier { get; init; }
+
+    public required string Agent { get; init; }
+
+    public string? Model { get; init; }
+
+    /// <summary>A value of <c>SessionStatus</c>: starting, working, idle, waiting_for_input, finished, failed, exited, orphaned.</summary>
+    public required string Status { get; init; }
+
+    public string? WorkspacePath { get; init; }
+
+    public string? Branch { get; init; }
+
+    /// <summary>The current run's number (retries and continuations are new runs).</summary>
+    public int Run { get; init; }
+
+    public int TurnCount { get; init; }
+
+    public TokenCounts Tokens { get; init; } = TokenCounts.Zero;
+
+    public decimal CostUsd { get; init; }
+
+    public string? LastEvent { get; init; }
+
+    public DateTimeOffset? LastEventAt { get; init; }
+
+    public required DateTimeOffset CreatedAt { get; init; }
+}
+
+/// <summary>The body of <c>GET /api/v1/sessions/&lt;name&gt;</c>.</summary>
+public sealed record SessionDetail
+{
+    public required SessionSummary Session { get; init; }
+
+    public string? Purpose { get; init; }
+
+    /// <summary>How the last run ended (a value of <c>Outcomes</c>), null while it runs.</summary>
+    public string? Outcome { get; init; }
+
+    public string? Reason { get; init; }
+
+    public IReadOnlyList<SessionLog> Logs { get; init; } = [];
+
+    public IReadOnlyList<RecentEvent> RecentEvents { get; init; } = [];
+}
+
+/// <summary>The body of <c>GET /api/v1/sessions</c>.</summary>
+public sealed record SessionList(IReadOnlyList<SessionSummary> Sessions);
