@@ -47,7 +47,7 @@ public sealed record SpawnRequest
 /// <summary>The effects behind the session commands: spawn, find, stop, remove. The orchestrator uses the same.</summary>
 public sealed class SessionService(StateStore store, string batonHome, IReadOnlyDictionary<string, string> environment, TmuxClient tmux, TimeProvider time)
 {
-    public const string NotFound = "session_not_found";
+    public const string NotFound = ErrorCodes.SessionNotFound;
     public const string Finished = "session_finished";
 
     public TmuxClient Tmux => tmux;
