@@ -299,7 +299,10 @@ public static class Scheduler
             }
 
             var fresh = (input.Lookup as TaskLookup.Found)?.Task;
+            // The entry already holds its global slot; the checks repeat because the limits or the task's state may
+            // have changed since it was claimed.
             if (fresh is not null && fresh.Id == entry.Task.Id && Eligibility.MayRun(fresh, Config)
+                && State.Running.Count <= Config.MaxConcurrentAgents
                 && Eligibility.FreeStateSlots(State, fresh.State, exceptTaskId: fresh.Id) > 0)
             {
                 PutRunning(entry with { Task = fresh, Phase = RunPhase.Launching, StartedAt = _now, TurnCount = 1 });
