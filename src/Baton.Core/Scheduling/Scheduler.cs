@@ -677,6 +677,7 @@ public static class Scheduler
                     StartedAt = session.StartedAt,
                     SessionId = session.SessionId,
                     TurnCount = Math.Max(session.TurnCount, 1),
+                    LastEventAt = session.LastEventAt ?? _now,
                 });
                 Emit(new Adopted(id, runId, session.SessionId));
             }

@@ -66,9 +66,11 @@ public sealed record AdoptSessions(DateTimeOffset Now, IReadOnlyList<LiveSession
 
 /// <summary>
 /// A live session found at startup. <paramref name="Task"/> is the task as last known (the daemon's database or a
-/// fresh fetch); the first tick's refresh reconciles it like any running task.
+/// fresh fetch); the first tick's refresh reconciles it like any running task. <paramref name="LastEventAt"/> is the
+/// time of its last agent event when the daemon knows it (from <c>events.jsonl</c>); without it the stall clock
+/// starts at adoption, so a long-running session is not judged stalled for the orchestrator's own downtime.
 /// </summary>
-public sealed record LiveSession(TrackedTask Task, string SessionId, DateTimeOffset StartedAt, int? Attempt = null, int TurnCount = 1);
+public sealed record LiveSession(TrackedTask Task, string SessionId, DateTimeOffset StartedAt, int? Attempt = null, int TurnCount = 1, DateTimeOffset? LastEventAt = null);
 
 /// <summary>
 /// Startup terminal cleanup (§8.6): the tasks in terminal states. Their workspaces are cleaned, except for tasks with

@@ -86,6 +86,26 @@ public class StartupAndAccountingTests
     }
 
     [Fact]
+    public void Spec_14_3_Adoption_AnOldSessionGetsAFullStallWindowFromAdoption()
+    {
+        var h = new SchedulerHarness();
+        h.Feed(new AdoptSessions(h.Now, [new LiveSession(T("INT-1"), "app-1", h.Now.AddHours(-3))]));
+
+        h.Feed(new StallCheck(h.Now)).ShouldBeEmpty();
+        h.Clock.AdvanceMs(300_001);
+        h.Feed(new StallCheck(h.Now)).OfType<Stop>().ShouldHaveSingleItem();
+    }
+
+    [Fact]
+    public void Spec_14_3_Adoption_ASessionSilentForTooLongAlready_IsStalled()
+    {
+        var h = new SchedulerHarness();
+        h.Feed(new AdoptSessions(h.Now, [new LiveSession(T("INT-1"), "app-1", h.Now.AddHours(-3), LastEventAt: h.Now.AddMinutes(-6))]));
+
+        h.Feed(new StallCheck(h.Now)).OfType<Stop>().Single().Reason.ShouldBe("stalled for 360000ms without agent activity");
+    }
+
+    [Fact]
     public void Spec_14_3_Adoption_AdoptedRunsEventsAndExitAreTracked()
     {
         var h = new SchedulerHarness();
