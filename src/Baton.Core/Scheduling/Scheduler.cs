@@ -9,6 +9,27 @@ namespace Baton.Core.Scheduling;
 /// <see cref="Apply"/> takes the current <see cref="SchedulerState"/> and one observation and returns the next
 /// state plus the actions the daemon must carry out. It does no I/O, reads no clock and starts no timer.
 /// </summary>
+/// <remarks>
+/// <para>The daemon feeds observations one at a time from one loop: at startup <see cref="AdoptSessions"/>, then
+/// <see cref="StartupCleanup"/>, then a <see cref="Tick"/> at once and every <c>polling.interval_ms</c> (§8.1); in
+/// between, whatever its workers, timers and people report. It carries out the returned actions in order.</para>
+/// <para>Implementation-defined choices (§1.1 asks for them to be written down):</para>
+/// <list type="bullet">
+/// <item>A stopped run keeps its claim and its slot until the daemon reports <see cref="RunExited"/>; only then is the
+/// claim released or the retry queued. The reference implementation releases at once; waiting is what guarantees
+/// that a task is never dispatched while its previous agent is still dying.</item>
+/// <item>A poll candidate is claimed first and dispatched only after the daemon re-fetched it by id
+/// (<see cref="Revalidate"/> → <see cref="Revalidated"/>), unless <see cref="SchedulerConfig.RevalidateBeforeDispatch"/>
+/// is off. A fired retry has just been fetched by id and dispatches directly.</item>
+/// <item>Worker heartbeats are not agent activity: they never reset the stall clock (§8.5 Part A).</item>
+/// <item>A run that exits <c>stopped</c> without the scheduler asking (a person killed the session) is a failure
+/// retry, so a kill backs off instead of being undone by the next poll; to stop work for good, move the task out of
+/// the active states (§14.4).</item>
+/// <item>A run that asks for a person's input is blocked: claimed, not retried, released by reconciliation when the
+/// task turns terminal (workspace cleaned), inactive, unroutable or invisible. An answer starts a new run with
+/// attempt 1 and the answer as its follow-up; blocked tasks hold no agent slot.</item>
+/// </list>
+/// </remarks>
 public static class Scheduler
 {
     /// <summary>§8.4 / §16.6: the error of a fired retry that found no free slot.</summary>
