@@ -202,7 +202,8 @@ public sealed class LinearTracker : ITracker, IDisposable
         try
         {
             var answer = await PostAsync(LinearTool.Name, LinearQueries.Body(call.Query, call.Variables, operationName: null), cancellationToken).ConfigureAwait(false);
-            return LinearTool.FromResponse(answer.Status, answer.Body);
+            // The agent must never see the credential, even if an error message quoted it back.
+            return LinearTool.FromResponse(answer.Status, Scrub(answer.Body));
         }
         catch (TrackerException ex)
         {
