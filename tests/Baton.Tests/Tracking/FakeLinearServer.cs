@@ -89,7 +89,7 @@ public sealed class FakeLinearIssue
 /// <c>commentCreate</c> and <c>issueUpdate</c>. Issue fields are only returned when the query names them, so a
 /// selection Baton forgot shows up as missing data. Faults are injected per operation; every request is recorded.
 /// </summary>
-public sealed partial class FakeLinearServer : IAsyncDisposable
+public sealed class FakeLinearServer : IAsyncDisposable
 {
     public const string DefaultProjectSlug = "f1e2d3c4b5a6";
     public const string DefaultTeamId = "team-eng";
@@ -537,13 +537,15 @@ public sealed partial class FakeLinearServer : IAsyncDisposable
             ["nodes"] = new JsonArray([.. _relations
                 .Where(r => r.RelatedIssueId == issue.Id)
                 .Take(relationFirst)
-                .Select(r => _issues.First(i => i.Id == r.IssueId) is var source
-                    ? (JsonNode)new JsonObject
+                .Select(r =>
+                {
+                    var source = _issues.First(i => i.Id == r.IssueId);
+                    return (JsonNode)new JsonObject
                     {
                         ["type"] = r.Type,
                         ["issue"] = new JsonObject { ["id"] = source.Id, ["identifier"] = source.Identifier, ["state"] = new JsonObject { ["name"] = source.State } },
-                    }
-                    : null)]),
+                    };
+                })]),
         });
         Add("createdAt", () => issue.CreatedAt.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
         Add("updatedAt", () => issue.UpdatedAt.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
