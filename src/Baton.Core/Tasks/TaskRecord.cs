@@ -30,6 +30,12 @@ public sealed record TaskRecord
 
     public IReadOnlyList<TaskBlocker> BlockedBy { get; init; } = [];
 
+    /// <summary>
+    /// Symphony §4.1.1/§11.3: the adapter's explicit verdict that the task may be dispatched (Linear: assignee routing
+    /// and the Todo-blocker rule). The scheduler filters on it; trackers without such rules leave it true.
+    /// </summary>
+    public bool Dispatchable { get; init; } = true;
+
     public required DateTimeOffset CreatedAt { get; init; }
 
     public required DateTimeOffset UpdatedAt { get; init; }
