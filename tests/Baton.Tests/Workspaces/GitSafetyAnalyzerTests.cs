@@ -1,6 +1,6 @@
 using Baton.Core.Errors;
 using Baton.Core.Workspaces;
-using Baton.Tests.Support;
+using Baton.Tests.TestSupport;
 using Baton.Workspaces;
 
 namespace Baton.Tests.Workspaces;

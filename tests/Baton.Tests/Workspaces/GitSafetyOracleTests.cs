@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Baton.Core.Workspaces;
-using Baton.Tests.Support;
+using Baton.Tests.TestSupport;
 using Baton.Workspaces;
 using Xunit.Abstractions;
 

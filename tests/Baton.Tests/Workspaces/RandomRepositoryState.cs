@@ -1,5 +1,5 @@
 using System.Globalization;
-using Baton.Tests.Support;
+using Baton.Tests.TestSupport;
 
 namespace Baton.Tests.Workspaces;
 

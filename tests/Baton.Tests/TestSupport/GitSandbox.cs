@@ -1,6 +1,6 @@
 using Baton.Processes;
 
-namespace Baton.Tests.Support;
+namespace Baton.Tests.TestSupport;
 
 /// <summary>
 /// A throw-away directory with real git repositories. Every git call it makes ignores the user's and the
