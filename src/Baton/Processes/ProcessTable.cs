@@ -38,6 +38,33 @@ public static class ProcessTable
         return found;
     }
 
+    /// <summary>Live processes (not zombies, not this one) whose command line contains <paramref name="text"/>.</summary>
+    public static IReadOnlyList<int> WithCommandLine(string text)
+    {
+        var found = new List<int>();
+        foreach (var pid in AllPids())
+        {
+            if (pid == Environment.ProcessId)
+            {
+                continue;
+            }
+
+            try
+            {
+                var commandLine = File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ');
+                if (commandLine.Contains(text, StringComparison.Ordinal) && !IsZombie(pid))
+                {
+                    found.Add(pid);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+            }
+        }
+
+        return found;
+    }
+
     /// <summary>Every live descendant of <paramref name="root"/> (not including it), children before grandchildren.</summary>
     public static IReadOnlyList<int> Descendants(int root)
     {

@@ -108,25 +108,7 @@ public sealed class ReplayServer : IAsyncDisposable
 
     private async Task StartCoreAsync(CancellationToken cancellationToken)
     {
-        // The empty builder reads no configuration at all: no appsettings.json from the working directory, and no
-        // ASPNETCORE_URLS or Kestrel__Endpoints__* variable can add an endpoint beside the loopback one below.
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
-        {
-            Args = [],
-            ApplicationName = "baton-replay-model",
-            EnvironmentName = Environments.Production,
-            ContentRootPath = AppContext.BaseDirectory,
-        });
-        builder.WebHost.UseKestrelCore();
-        // The host must not take over SIGINT/SIGTERM: the command (or the test) that started the server owns them.
-        builder.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(1));
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
-            kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = MaxBodyBytes;
-            kestrel.Listen(IPAddress.Loopback, _options.Port);
-        });
+        var builder = Web.EmbeddedWebHost.CreateBuilder("baton-replay-model", IPAddress.Loopback, _options.Port, MaxBodyBytes, TimeSpan.FromSeconds(1));
         var app = builder.Build();
         app.Run(HandleAsync);
         _app = app;
@@ -491,13 +473,5 @@ public sealed class ReplayServer : IAsyncDisposable
         w.WriteString("ts", _time.GetUtcNow().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
         w.WriteString("method", http.Request.Method);
         w.WriteString("path", http.Request.Path.Value + http.Request.QueryString.Value);
-    }
-
-    /// <summary>A host lifetime that leaves process signals alone: the server lives inside another program.</summary>
-    private sealed class EmbeddedLifetime : IHostLifetime
-    {
-        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

@@ -160,26 +160,8 @@ public sealed class ApiServer : IAsyncDisposable
 
     private async Task StartCoreAsync(CancellationToken cancellationToken)
     {
-        // The empty builder reads no configuration: no appsettings.json from the working directory, and no
-        // ASPNETCORE_URLS or Kestrel__Endpoints__* variable can add an endpoint beside the one chosen below.
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
-        {
-            Args = [],
-            ApplicationName = "baton-api",
-            EnvironmentName = Environments.Production,
-            ContentRootPath = AppContext.BaseDirectory,
-        });
-        builder.WebHost.UseKestrelCore();
+        var builder = EmbeddedWebHost.CreateBuilder("baton-api", _address, _options.Port, MaxBodyBytes, TimeSpan.FromSeconds(2));
         builder.Services.AddRoutingCore();
-        // The host must not take over SIGINT/SIGTERM: the orchestrator that started the server owns them.
-        builder.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(2));
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
-            kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = MaxBodyBytes;
-            kestrel.Listen(_address, _options.Port);
-        });
 
         var app = builder.Build();
         app.Use(GuardAsync);
@@ -596,13 +578,5 @@ public sealed class ApiServer : IAsyncDisposable
         }
 
         return false;
-    }
-
-    /// <summary>A host lifetime that leaves process signals alone: the server lives inside another program.</summary>
-    private sealed class EmbeddedLifetime : IHostLifetime
-    {
-        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

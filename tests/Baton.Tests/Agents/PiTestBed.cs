@@ -241,31 +241,7 @@ internal sealed class PiTestBed : IAsyncDisposable
     }
 
     /// <summary>Live processes whose command line contains <paramref name="text"/>.</summary>
-    public static IReadOnlyList<int> ProcessesWithCommandLine(string text)
-    {
-        var found = new List<int>();
-        foreach (var directory in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(directory), out var pid) || pid == Environment.ProcessId)
-            {
-                continue;
-            }
-
-            try
-            {
-                var commandLine = File.ReadAllText(Path.Combine(directory, "cmdline")).Replace('\0', ' ');
-                if (commandLine.Contains(text, StringComparison.Ordinal) && !ProcessTable.IsZombie(pid))
-                {
-                    found.Add(pid);
-                }
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-            }
-        }
-
-        return found;
-    }
+    public static IReadOnlyList<int> ProcessesWithCommandLine(string text) => ProcessTable.WithCommandLine(text);
 
     public async ValueTask DisposeAsync()
     {

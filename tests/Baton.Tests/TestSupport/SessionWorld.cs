@@ -91,32 +91,8 @@ public sealed class SessionWorld : IAsyncDisposable
         }
     }
 
-    /// <summary>Live processes whose command line contains <paramref name="text"/> (zombies excluded).</summary>
-    public static IReadOnlyList<int> ProcessesWithCommandLine(string text)
-    {
-        var found = new List<int>();
-        foreach (var directory in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(directory), out var pid) || pid == Environment.ProcessId)
-            {
-                continue;
-            }
-
-            try
-            {
-                var cmdline = File.ReadAllText(Path.Combine(directory, "cmdline")).Replace('\0', ' ');
-                if (cmdline.Contains(text, StringComparison.Ordinal) && !ProcessTable.IsZombie(pid))
-                {
-                    found.Add(pid);
-                }
-            }
-            catch (IOException)
-            {
-            }
-        }
-
-        return found;
-    }
+    /// <summary>Live processes whose command line contains <paramref name="text"/>.</summary>
+    public static IReadOnlyList<int> ProcessesWithCommandLine(string text) => ProcessTable.WithCommandLine(text);
 
     public async ValueTask DisposeAsync()
     {
