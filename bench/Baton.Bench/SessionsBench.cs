@@ -557,7 +557,7 @@ internal static class SessionsBench
             ["status", "--porcelain", "--untracked-files=normal"],
             ["remote"],
             ["rev-list", "--count", "HEAD", "--not", "--remotes"],
-            ["rev-list", "--count", "HEAD", "--not", "--exclude=refs/heads/baton/*", "--branches", "--remotes"],
+            ["rev-list", "--count", "HEAD", "--not", "--exclude=baton/*", "--branches", "--remotes"],
         ];
 
         public int ProcessCount => 1 + (workspaces.Count * s_perWorkspace.Length);

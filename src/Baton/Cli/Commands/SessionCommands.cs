@@ -136,7 +136,10 @@ internal sealed class SessionContext : IDisposable
         var statusTask = GitCli.RunAsync(workspace, ["status", "--porcelain", "--untracked-files=normal"], cancellationToken);
         var remotesTask = GitCli.TryReadAsync(workspace, ["remote"], cancellationToken);
         var unpushedTask = GitCli.TryReadAsync(workspace, ["rev-list", "--count", "HEAD", "--not", "--remotes"], cancellationToken);
-        var aheadTask = GitCli.TryReadAsync(workspace, ["rev-list", "--count", "HEAD", "--not", "--exclude=refs/heads/baton/*", "--branches", "--remotes"], cancellationToken);
+
+        // "baton/*", not "refs/heads/baton/*": before --branches, git matches the pattern without the refs/heads/ prefix
+        // (git-rev-list(1), --exclude), so the longer form excluded nothing and HEAD's own branch hid every commit.
+        var aheadTask = GitCli.TryReadAsync(workspace, ["rev-list", "--count", "HEAD", "--not", "--exclude=baton/*", "--branches", "--remotes"], cancellationToken);
         await Task.WhenAll(statusTask, unpushedTask, aheadTask, remotesTask).ConfigureAwait(false);
         var status = await statusTask.ConfigureAwait(false);
         static int? Count(string? text) => int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : null;
