@@ -227,11 +227,14 @@ internal static class SessionsBench
             {
                 throw new BenchFailedException($"baton list --json shows {items.Count} sessions, {live} with a live worker and pane and git facts; {sessions.Count} were spawned");
             }
+
+            static int Positive(JsonElement s, string name) => s.GetProperty(name).ValueKind == JsonValueKind.Number && s.GetProperty(name).GetInt32() > 0 ? 1 : 0;
+            notes.Add($"baton list shows {items.Count(s => s.GetProperty("dirty").GetBoolean())} dirty, {items.Sum(s => Positive(s, "ahead"))} ahead, {items.Sum(s => Positive(s, "unpushed"))} with unpushed commits (the fixture: ¼, ¼, ¼)");
         }
 
         var floor = new ListFloor(fleet, sessions.Select(s => s.Workspace).ToList());
         var listGit = gitLog.Record(list);
-        notes.Add($"processes per baton list of {sessions.Count}: floor {floor.ProcessCount} (tmux ×1, git ×{floor.ProcessCount - 1}); baton: git ×{listGit.Count} ({WorkspaceCreateBench.Commands(listGit)}), tmux ×1");
+        notes.Add($"processes per baton list of {sessions.Count}: floor tmux ×1, git ×{floor.GitCount} ({floor.Commands}); baton tmux ×1, git ×{listGit.Count} ({WorkspaceCreateBench.Commands(listGit)})");
 
         var variants = new (Func<TimeSpan> Measure, List<TimeSpan> Times)[]
         {
@@ -261,7 +264,7 @@ internal static class SessionsBench
         var ratio = table.MedianMs / floorStats.MedianMs;
         return new Row(
             $"baton list, {sessions.Count} live sessions ({options.SessionListRuns} runs)",
-            string.Create(CultureInfo.InvariantCulture, $"{floorStats} tmux + git ×{floor.ProcessCount - 1}"),
+            string.Create(CultureInfo.InvariantCulture, $"{floorStats} tmux + git ×{floor.GitCount}"),
             table.ToString(),
             Row.FormatRatio(ratio),
             "< 300 ms and ≤ 1.5× floor",
@@ -549,35 +552,58 @@ internal static class SessionsBench
         }
     }
 
-    /// <summary>What <c>baton list</c> asks of tmux and git (SessionCommands.cs), run directly with its parallelism.</summary>
-    private sealed class ListFloor(Fleet fleet, IReadOnlyList<string> workspaces)
+    /// <summary>
+    /// What <c>baton list</c> asks of tmux and git (SessionCommands.cs, GitFactsAsync), run directly with its
+    /// parallelism: tmux list-panes; then, at most max(4, 4 × cores) workspaces at a time, status beside the unpushed
+    /// count, followed by the ahead count where something is unpushed; and one <c>git remote</c> for the repository.
+    /// Which workspaces need the third is found out before the clock starts.
+    /// </summary>
+    private sealed class ListFloor
     {
-        private static readonly string[][] s_perWorkspace =
-        [
-            ["status", "--porcelain", "--untracked-files=normal"],
-            ["remote"],
-            ["rev-list", "--count", "HEAD", "--not", "--remotes"],
-            ["rev-list", "--count", "HEAD", "--not", "--exclude=baton/*", "--branches", "--remotes"],
-        ];
+        private static readonly string[] s_status = ["status", "--porcelain", "--untracked-files=normal"];
+        private static readonly string[] s_unpushed = ["rev-list", "--count", "HEAD", "--not", "--remotes"];
+        private static readonly string[] s_ahead = ["rev-list", "--count", "HEAD", "--not", "--exclude=baton/*", "--branches", "--remotes"];
 
-        public int ProcessCount => 1 + (workspaces.Count * s_perWorkspace.Length);
+        private readonly Fleet _fleet;
+        private readonly (string Path, bool Unpushed)[] _workspaces;
+
+        public ListFloor(Fleet fleet, IReadOnlyList<string> workspaces)
+        {
+            _fleet = fleet;
+            _workspaces = [.. workspaces.Select(w => (w, Timing.RunOk(Git(w, s_unpushed)).Output.Trim() != "0"))];
+        }
+
+        public int GitCount => 1 + (2 * _workspaces.Length) + _workspaces.Count(w => w.Unpushed);
+
+        public string Commands => $"status ×{_workspaces.Length}, rev-list ×{_workspaces.Length + _workspaces.Count(w => w.Unpushed)}, remote ×1";
+
+        private static Launch Git(string workspace, string[] arguments) => new("git", arguments, workspace, Fixtures.GitEnvironment);
 
         public async Task RunAsync()
         {
-            await Timing.RunOkAsync(fleet.ListPanes()).ConfigureAwait(false);
+            await Timing.RunOkAsync(_fleet.ListPanes()).ConfigureAwait(false);
+            var remote = Timing.RunOkAsync(Git(_workspaces[0].Path, ["remote"]));
             using var gate = new SemaphoreSlim(Math.Max(4, Environment.ProcessorCount * 4));
-            await Task.WhenAll(workspaces.Select(async workspace =>
+            await Task.WhenAll(_workspaces.Select(async workspace =>
             {
                 await gate.WaitAsync().ConfigureAwait(false);
                 try
                 {
-                    await Task.WhenAll(s_perWorkspace.Select(arguments => Timing.RunOkAsync(new Launch("git", arguments, workspace, Fixtures.GitEnvironment)))).ConfigureAwait(false);
+                    var status = Timing.RunOkAsync(Git(workspace.Path, s_status));
+                    await Timing.RunOkAsync(Git(workspace.Path, s_unpushed)).ConfigureAwait(false);
+                    if (workspace.Unpushed)
+                    {
+                        await Timing.RunOkAsync(Git(workspace.Path, s_ahead)).ConfigureAwait(false);
+                    }
+
+                    await status.ConfigureAwait(false);
                 }
                 finally
                 {
                     gate.Release();
                 }
             })).ConfigureAwait(false);
+            await remote.ConfigureAwait(false);
         }
     }
 }
