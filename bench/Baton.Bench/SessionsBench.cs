@@ -377,6 +377,7 @@ internal static class SessionsBench
         private readonly string _config = Runtimes.TmuxClient.ForHome(batonHome).AttachCommand("x")[4];
         private readonly List<string> _floorSessions = [];
         private int _serverPid;
+        private string? _socketPath;
 
         public string Socket { get; } = socket;
 
@@ -390,7 +391,9 @@ internal static class SessionsBench
         {
             Timing.RunOk(Tmux("new-session", "-d", "-s", "bench-keepalive", AgentCommand));
             _floorSessions.Add("bench-keepalive");
-            _serverPid = int.Parse(Timing.RunOk(Tmux("display-message", "-p", "#{pid}")).Output.Trim(), CultureInfo.InvariantCulture);
+            var server = Timing.RunOk(Tmux("display-message", "-p", "#{pid}\t#{socket_path}")).Output.Trim().Split('\t');
+            _serverPid = int.Parse(server[0], CultureInfo.InvariantCulture);
+            _socketPath = server[1];
         }
 
         /// <summary>The spawn floor: <c>tmux new-session -d</c> of a shell command, then waiting until its process runs.</summary>
@@ -482,6 +485,12 @@ internal static class SessionsBench
                 {
                     // Already gone.
                 }
+            }
+
+            // The socket file stays behind after kill-server (seen with tmux 3.3a); the directory is shared with everyone.
+            if (_socketPath is not null)
+            {
+                File.Delete(_socketPath);
             }
 
             notes.Add(string.Create(CultureInfo.InvariantCulture, $"sessions teardown (tmux kill-server; the workers end their runs and reap): {watch.Elapsed.TotalSeconds:0.0} s, {left.Count} processes left to kill by pid ({Load()})"));
