@@ -56,6 +56,17 @@ internal static class Fixtures
     public const int Directories = 40;
     public const int FilesPerDirectory = 50;
 
+    /// <summary>GitCli's environment (src/Baton/Git/GitCli.cs), for floors: without it status would refresh the index and do other work.</summary>
+    public static readonly IReadOnlyDictionary<string, string> GitEnvironment = new Dictionary<string, string>
+    {
+        ["LC_ALL"] = "C",
+        ["LANG"] = "C",
+        ["GIT_TERMINAL_PROMPT"] = "0",
+        ["GIT_OPTIONAL_LOCKS"] = "0",
+        ["GIT_PAGER"] = "cat",
+        ["PAGER"] = "cat",
+    };
+
     public static Launch Git(string workingDirectory, params string[] arguments) => new("git", arguments, workingDirectory);
 
     /// <summary>

@@ -40,6 +40,7 @@ public static class Program
             var gitLog = GitLog.Create(scratch.Subdirectory("gitlog"));
             Phase("workspace create", () => WorkspaceCreateBench.Run(options, scratch, template, gitLog, notes));
             Phase("safety analysis", () => SafetyBench.Run(options, scratch, template, gitLog, notes));
+            Phase("sessions", () => SessionsBench.Run(options, scratch, gitLog, notes));
 
             Row.Print(Console.Out, rows);
             Console.Out.WriteLine();
@@ -103,7 +104,7 @@ public static class Program
     }
 }
 
-internal sealed record BenchOptions(string Baton, string Hello, int Runs, int Tasks, int ListRuns, int Workspaces, int CreateRounds, int AnalyzeWorkspaces, int AnalyzeRuns, string? Only, string? Scratch)
+internal sealed record BenchOptions(string Baton, string Hello, int Runs, int Tasks, int ListRuns, int Workspaces, int CreateRounds, int AnalyzeWorkspaces, int AnalyzeRuns, int Sessions, int SpawnRuns, int SessionListRuns, string? Only, string? Scratch)
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -116,6 +117,9 @@ internal sealed record BenchOptions(string Baton, string Hello, int Runs, int Ta
         var createRounds = 3;
         var analyzeWorkspaces = 50;
         var analyzeRuns = 5;
+        var sessions = 100;
+        var spawnRuns = 10;
+        var sessionListRuns = 10;
         string? only = null;
         string? scratch = null;
         for (var i = 0; i < args.Length; i++)
@@ -133,9 +137,12 @@ internal sealed record BenchOptions(string Baton, string Hello, int Runs, int Ta
                 case "--create-rounds": createRounds = NextInt(); break;
                 case "--analyze-workspaces": analyzeWorkspaces = NextInt(); break;
                 case "--analyze-runs": analyzeRuns = NextInt(); break;
+                case "--sessions": sessions = NextInt(); break;
+                case "--spawn-runs": spawnRuns = NextInt(); break;
+                case "--session-list-runs": sessionListRuns = NextInt(); break;
                 case "--only": only = Next(); break;
                 case "--scratch": scratch = Next(); break;
-                default: throw new ArgumentException($"unknown argument '{args[i]}' (usage: --baton PATH --hello PATH [--runs 20] [--tasks 5000] [--list-runs 10] [--workspaces 20] [--create-rounds 3] [--analyze-workspaces 50] [--analyze-runs 5] [--only start-up|task|create|safety] [--scratch DIR])");
+                default: throw new ArgumentException($"unknown argument '{args[i]}' (usage: --baton PATH --hello PATH [--runs 20] [--tasks 5000] [--list-runs 10] [--workspaces 20] [--create-rounds 3] [--analyze-workspaces 50] [--analyze-runs 5] [--sessions 100] [--spawn-runs 10] [--session-list-runs 10] [--only start-up|task|create|safety|sessions] [--scratch DIR])");
             }
         }
 
@@ -149,6 +156,9 @@ internal sealed record BenchOptions(string Baton, string Hello, int Runs, int Ta
             Math.Max(createRounds, 1),
             Math.Max(analyzeWorkspaces, 5),
             Math.Max(analyzeRuns, 1),
+            Math.Max(sessions, 3),
+            Math.Max(spawnRuns, 2),
+            Math.Max(sessionListRuns, 1),
             only,
             scratch);
     }

@@ -155,17 +155,6 @@ internal static class SafetyBench
     /// <summary>The analyzer's git commands (GitSafetyAnalyzer.cs), as plain processes with the analyzer's parallelism.</summary>
     private sealed class Floor
     {
-        // GitCli's environment: the same for the floor, or status would refresh the index and do other work.
-        private static readonly Dictionary<string, string> s_environment = new()
-        {
-            ["LC_ALL"] = "C",
-            ["LANG"] = "C",
-            ["GIT_TERMINAL_PROMPT"] = "0",
-            ["GIT_OPTIONAL_LOCKS"] = "0",
-            ["GIT_PAGER"] = "cat",
-            ["PAGER"] = "cat",
-        };
-
         private readonly Launch[] _repositoryReads;
         private readonly Launch[][] _perWorkspace;
 
@@ -179,7 +168,7 @@ internal static class SafetyBench
 
         public static Floor Prepare(string repository, IReadOnlyList<WorkspaceTarget> targets)
         {
-            Launch Git(string directory, params string[] arguments) => new("git", arguments, directory, s_environment);
+            Launch Git(string directory, params string[] arguments) => new("git", arguments, directory, Fixtures.GitEnvironment);
             var reads = new[]
             {
                 Git(repository, "worktree", "list", "--porcelain", "-z"),

@@ -125,6 +125,8 @@ internal sealed record Stats(double MedianMs, double P90Ms, int Count)
         return new Stats(median, p90, sorted.Length);
     }
 
+    public static double Median(IEnumerable<double> values) => Of(values.Select(TimeSpan.FromMilliseconds)).MedianMs;
+
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{MedianMs:0.0} ms (p90 {P90Ms:0.0})");
 }
 

@@ -213,6 +213,38 @@ public sealed class SessionLifecycleTests
     }
 
     [Fact]
+    public async Task List_WorkspaceGitState_DirtyAheadAndUnpushedAsGitSees()
+    {
+        await using var w = await SessionWorld.CreateAsync();
+        var name = await w.SpawnCommandAsync(await w.AddTaskAsync("Commits"), "git commit -q --allow-empty -m work", "--idle-timeout", "1");
+        var workspace = (await w.WaitForStatusAsync(name, "finished")).GetProperty("workspace").GetString()!;
+        async Task<(bool? Dirty, int? Ahead, int? Unpushed)> GitStateAsync()
+        {
+            var listed = await w.RunAsync("list", "--json");
+            listed.ExitCode.ShouldBe(0, listed.ToString());
+            var session = listed.Data[0];
+            static int? Number(JsonElement e) => e.ValueKind == JsonValueKind.Null ? null : e.GetInt32();
+            return (session.GetProperty("dirty").ValueKind == JsonValueKind.Null ? null : session.GetProperty("dirty").GetBoolean(), Number(session.GetProperty("ahead")), Number(session.GetProperty("unpushed")));
+        }
+
+        var withoutRemote = await GitStateAsync();
+        var origin = Path.Combine(w.World.Root, "origin.git");
+        await TestRepository.GitInAsync(w.World.Root, "init", "-q", "--bare", origin);
+        await TestRepository.GitInAsync(w.World.Repo, "remote", "add", "origin", origin);
+        await TestRepository.GitInAsync(w.World.Repo, "push", "-q", "origin", "main");
+        var notPushed = await GitStateAsync();
+        await TestRepository.GitInAsync(workspace, "push", "-q", "origin", "HEAD");
+        var pushed = await GitStateAsync();
+        await File.WriteAllTextAsync(Path.Combine(workspace, "draft.txt"), "draft");
+        var dirty = await GitStateAsync();
+
+        withoutRemote.ShouldBe((false, 1, null));
+        notPushed.ShouldBe((false, 1, 1));
+        pushed.ShouldBe((false, 0, 0));
+        dirty.ShouldBe((true, 0, 0));
+    }
+
+    [Fact]
     public async Task Purpose_SetAndShown_InTheList()
     {
         await using var w = await SessionWorld.CreateAsync();

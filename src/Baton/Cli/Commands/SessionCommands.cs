@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
@@ -57,6 +58,8 @@ internal sealed partial class SessionJsonViews : JsonSerializerContext;
 /// <summary>What every session command needs: the tracker context, the session service, and a way to describe a session.</summary>
 internal sealed class SessionContext : IDisposable
 {
+    private readonly ConcurrentDictionary<string, Lazy<Task<bool>>> _hasRemote = new(StringComparer.Ordinal);
+
     private SessionContext(CliContext context, TrackerContext tracker, SessionService service)
     {
         Cli = context;
@@ -130,20 +133,69 @@ internal sealed class SessionContext : IDisposable
     public async Task<IReadOnlySet<string>> LivePanesAsync(CancellationToken cancellationToken) =>
         (await Service.Tmux.ListSessionsAsync(cancellationToken).ConfigureAwait(false)).Where(s => !s.PaneDead).Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
 
-    /// <summary>Dirty (uncommitted changes), ahead of its base (commits not on the default branch), unpushed (on no remote).</summary>
-    private static async Task<(bool?, int?, int?)> GitFactsAsync(string workspace, CancellationToken cancellationToken)
+    /// <summary>
+    /// Dirty (uncommitted changes), ahead of its base (commits on no branch outside baton/* and on no remote), unpushed
+    /// (on no remote): two git processes per workspace, a third when it has unpushed commits, one <c>git remote</c> per repository.
+    /// </summary>
+    private async Task<(bool?, int?, int?)> GitFactsAsync(string workspace, CancellationToken cancellationToken)
     {
         var statusTask = GitCli.RunAsync(workspace, ["status", "--porcelain", "--untracked-files=normal"], cancellationToken);
-        var remotesTask = GitCli.TryReadAsync(workspace, ["remote"], cancellationToken);
-        var unpushedTask = GitCli.TryReadAsync(workspace, ["rev-list", "--count", "HEAD", "--not", "--remotes"], cancellationToken);
-        var aheadTask = GitCli.TryReadAsync(workspace, ["rev-list", "--count", "HEAD", "--not", "--exclude=refs/heads/baton/*", "--branches", "--remotes"], cancellationToken);
-        await Task.WhenAll(statusTask, unpushedTask, aheadTask, remotesTask).ConfigureAwait(false);
-        var status = await statusTask.ConfigureAwait(false);
+        var remotesTask = HasRemoteAsync(workspace, cancellationToken);
         static int? Count(string? text) => int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : null;
+        var unpushed = Count(await GitCli.TryReadAsync(workspace, ["rev-list", "--count", "HEAD", "--not", "--remotes"], cancellationToken).ConfigureAwait(false));
+
+        // "Ahead" leaves out more than "unpushed" (other branches besides the remotes), so it counts a subset of the
+        // same commits: when nothing is unpushed, nothing is ahead, and the second walk can be spared. The pattern is
+        // "baton/*", not "refs/heads/baton/*": before --branches, git matches it without the refs/heads/ prefix
+        // (git-rev-list(1), --exclude), so the longer form excluded nothing and HEAD's own branch hid every commit.
+        var ahead = unpushed == 0
+            ? 0
+            : Count(await GitCli.TryReadAsync(workspace, ["rev-list", "--count", "HEAD", "--not", "--exclude=baton/*", "--branches", "--remotes"], cancellationToken).ConfigureAwait(false));
+        var status = await statusTask.ConfigureAwait(false);
 
         // Without a remote, "unpushed" means nothing: every commit would count.
-        var hasRemote = !string.IsNullOrWhiteSpace(await remotesTask.ConfigureAwait(false));
-        return (status.Succeeded ? status.StandardOutput.Length > 0 : null, Count(await aheadTask.ConfigureAwait(false)), hasRemote ? Count(await unpushedTask.ConfigureAwait(false)) : null);
+        var hasRemote = await remotesTask.ConfigureAwait(false);
+        return (status.Succeeded ? status.StandardOutput.Length > 0 : null, ahead, hasRemote ? unpushed : null);
+    }
+
+    /// <summary>
+    /// Whether the workspace's repository has a remote, asked of git once per repository: the worktrees of one
+    /// repository share its config, where remotes live. A workspace whose repository cannot be told from its .git is
+    /// asked on its own.
+    /// </summary>
+    private Task<bool> HasRemoteAsync(string workspace, CancellationToken cancellationToken) =>
+        _hasRemote.GetOrAdd(CommonGitDirectory(workspace) ?? workspace, _ => new Lazy<Task<bool>>(async () =>
+            !string.IsNullOrWhiteSpace(await GitCli.TryReadAsync(workspace, ["remote"], cancellationToken).ConfigureAwait(false)))).Value;
+
+    /// <summary>
+    /// The repository's common git directory, read the way git finds it (gitrepository-layout(5)): a .git directory, or
+    /// a .git file "gitdir: &lt;dir&gt;" whose &lt;dir&gt;/commondir names it relative to &lt;dir&gt;. Null when it is neither.
+    /// </summary>
+    internal static string? CommonGitDirectory(string workspace)
+    {
+        try
+        {
+            var dotGit = Path.Combine(workspace, ".git");
+            if (Directory.Exists(dotGit))
+            {
+                return Path.GetFullPath(dotGit);
+            }
+
+            const string Prefix = "gitdir:";
+            var text = File.Exists(dotGit) ? File.ReadAllText(dotGit).Trim() : string.Empty;
+            if (!text.StartsWith(Prefix, StringComparison.Ordinal))
+            {
+                return null;
+            }
+
+            var gitDirectory = Path.GetFullPath(text[Prefix.Length..].Trim(), workspace);
+            var commonFile = Path.Combine(gitDirectory, "commondir");
+            return File.Exists(commonFile) ? Path.TrimEndingDirectorySeparator(Path.GetFullPath(File.ReadAllText(commonFile).Trim(), gitDirectory)) : gitDirectory;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 
     public void Dispose() => Tracker.Dispose();
