@@ -88,7 +88,8 @@ public sealed class SessionLifecycleTests
         Posix.Signal(status.GetProperty("workerPid").GetInt32(), Posix.SigKill).ShouldBeTrue();
 
         await SessionWorld.WaitUntilAsync(() => SessionWorld.ProcessesWithCommandLine("sleep 651").Count == 0, "every descendant of the agent ending", 5);
-        var after = await w.WaitForStatusAsync(name, "exited", 10);
+        // "exited" shows as soon as the worker is gone; the reaper's record of why follows a moment later.
+        var after = await w.WaitForAsync(name, s => s.GetProperty("status").GetString() == "exited" && s.GetProperty("reason").ValueKind == JsonValueKind.String, 15);
         after.GetProperty("reason").GetString()!.ShouldContain("ended without finishing");
     }
 
