@@ -31,7 +31,7 @@ for project in "${projects[@]}"; do
   say "testing $name"
   dotnet test "$project" -c Release --no-build -nologo \
     --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=normal" \
-    --results-directory "$results" 2>&1 | tee "$results/$name.log" | grep -E '^\s+(Failed|Passed!|Failed!)|Error Message|^\s+at Baton|Total tests|error' || true
+    --results-directory "$results" 2>&1 | tee "$results/$name.log" | grep -E '^\s+Failed |Passed!|Failed!|Error Message|^\s+at Baton|Total tests' || true
   [ -f "$results/$name.trx" ] || { say "$name produced no results"; failed_runs=$((failed_runs + 1)); }
 done
 
