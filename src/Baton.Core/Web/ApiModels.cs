@@ -140,9 +140,11 @@ public sealed record OrchestratorSnapshot
 
     /// <summary>
     /// Baton: operator-visible problems the daemon keeps running through, e.g. an invalid WORKFLOW.md edit while the
-    /// last good config stays in force (§6.2). Empty when all is well.
+    /// last good config stays in force (§6.2). Null, and then left out of the JSON, when all is well, so the body
+    /// keeps the spec's exact shape.
     /// </summary>
-    public IReadOnlyList<string> Errors { get; init; } = [];
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? Errors { get; init; }
 }
 
 /// <summary>The <c>error</c> object of every API error: <c>{"error":{"code","message"}}</c> (§13.7.2).</summary>

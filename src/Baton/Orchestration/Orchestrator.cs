@@ -659,6 +659,13 @@ public sealed class Orchestrator : IAsyncDisposable
             var session = handle.Session!;
             var files = session.Files;
             long offset = fromEnd && File.Exists(files.Events) ? new FileInfo(files.Events).Length : 0;
+            if (fromEnd && files.ReadStatus() is { Status: Core.Sessions.SessionStatus.Idle, EndedAt: null })
+            {
+                // An adopted agent that finished its turn while no orchestrator was watching waits idle: decide now
+                // (another turn or the end, §1.12) instead of leaving it to the worker's idle timer.
+                Post(new TurnDoneSignal(handle.TaskId, handle.RunId, Outcomes.Succeeded, null));
+            }
+
             var round = 0;
             while (!token.IsCancellationRequested)
             {

@@ -85,7 +85,7 @@ public sealed class OrchestratorApi : IOrchestratorApi
             Blocked = blocked,
             CodexTotals = new CodexTotals(input, output, total, seconds),
             RateLimits = rateLimits,
-            Errors = errors,
+            Errors = errors.Count == 0 ? null : errors,
         };
     }
 
@@ -228,7 +228,7 @@ public sealed class OrchestratorApi : IOrchestratorApi
             Tokens = new TokenCounts(tokens.InputTokens, tokens.OutputTokens, tokens.TotalTokens),
             Session = e.SessionId,
             Agent = orchestrator.AgentKind,
-            WorkspacePath = orchestrator.Runs.Values.FirstOrDefault(r => r.RunId == e.RunId)?.Session?.Workspace,
+            WorkspacePath = orchestrator.Runs.GetValueOrDefault(e.RunId)?.Session?.Workspace,
         };
     }
 

@@ -17,10 +17,12 @@ public sealed class RunLog : IDisposable
     private readonly Lock _gate = new();
     private readonly TextWriter? _console;
     private readonly TimeProvider _time;
+    private readonly long _maxBytes;
     private StreamWriter? _writer;
 
-    public RunLog(string directory, TextWriter? console, TimeProvider time)
+    public RunLog(string directory, TextWriter? console, TimeProvider time, long maxBytes = MaxBytes)
     {
+        _maxBytes = maxBytes;
         Directory.CreateDirectory(directory);
         Path = System.IO.Path.Combine(directory, FileName);
         _console = console;
@@ -81,7 +83,7 @@ public sealed class RunLog : IDisposable
 
     private void RotateIfNeeded()
     {
-        if (_writer is null || _writer.BaseStream.Length < MaxBytes)
+        if (_writer is null || _writer.BaseStream.Length < _maxBytes)
         {
             return;
         }

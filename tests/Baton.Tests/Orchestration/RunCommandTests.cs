@@ -155,6 +155,33 @@ public sealed class RunCommandTests
     }
 
     [Fact]
+    public async Task Run_ProjectWithoutWorkflow_FailsWithMissingWorkflowFile()
+    {
+        await using var w = await SessionWorld.CreateAsync();
+
+        var (code, _, stderr) = await RunDaemon.RunToEndAsync(w);
+
+        code.ShouldNotBe(0);
+        stderr.ShouldContain("has no WORKFLOW.md");
+        stderr.ShouldContain("missing_workflow_file");
+    }
+
+    [Fact]
+    public async Task Run_BareWorkflowWithLinearTracker_IsUnsupportedTrackerKindForNow()
+    {
+        await using var w = await SessionWorld.CreateAsync();
+        var elsewhere = Path.Combine(w.World.Root, "elsewhere");
+        Directory.CreateDirectory(elsewhere);
+        var path = Path.Combine(elsewhere, "WORKFLOW.md");
+        File.WriteAllText(path, "---\ntracker:\n  kind: linear\n  project_slug: x\n---\nprompt\n");
+
+        var (code, _, stderr) = await RunDaemon.RunToEndAsync(w, path);
+
+        code.ShouldNotBe(0);
+        stderr.ShouldContain("unsupported_tracker_kind");
+    }
+
+    [Fact]
     public async Task Reload_InvalidEditWhileRunning_KeepsRunningAndShowsTheError()
     {
         await using var w = await SessionWorld.CreateAsync();
@@ -164,12 +191,12 @@ public sealed class RunCommandTests
         var good = File.ReadAllText(path);
 
         File.WriteAllText(path, "---\n- just\n- a list\n---\nprompt\n");
-        var broken = await daemon.WaitForStateAsync(s => s.GetProperty("errors").GetArrayLength() > 0, "the reload error showing", 30);
+        var broken = await daemon.WaitForStateAsync(s => s.TryGetProperty("errors", out var e) && e.GetArrayLength() > 0, "the reload error showing", 30);
 
         broken.GetProperty("errors")[0].GetString()!.ShouldContain("workflow_front_matter_not_a_map");
         daemon.Run.IsCompleted.ShouldBeFalse();
         File.WriteAllText(path, good.Replace("interval_ms: 1000", "interval_ms: 1200", StringComparison.Ordinal));
-        await daemon.WaitForStateAsync(s => s.GetProperty("errors").GetArrayLength() == 0, "the error clearing after a valid edit", 30);
+        await daemon.WaitForStateAsync(s => !s.TryGetProperty("errors", out _), "the error clearing after a valid edit", 30);
         (await daemon.StopAsync()).ShouldBe(0);
     }
 
