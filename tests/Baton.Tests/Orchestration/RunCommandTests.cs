@@ -143,6 +143,47 @@ public sealed class RunCommandTests
     }
 
     [Fact]
+    public async Task Sigterm_RealProcess_ExitsZeroAndLeavesTheSessionRunning()
+    {
+        await using var w = await SessionWorld.CreateAsync();
+        Write(w, "sleep 6545");
+        await w.AddTaskAsync("Keep running");
+        var start = new System.Diagnostics.ProcessStartInfo(BatonBinary.Path) { WorkingDirectory = w.World.Repo, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { "run", "--port", "0" })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment.Clear();
+        foreach (var (key, value) in w.World.Environment)
+        {
+            start.Environment[key] = value;
+        }
+
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        try
+        {
+            await SessionWorld.WaitUntilAsync(() => SessionWorld.ProcessesWithCommandLine("sleep 6545").Count == 1, "the agent starting", 90);
+
+            Processes.Posix.Signal(process.Id, Processes.Posix.SigTerm).ShouldBeTrue();
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(45));
+
+            process.ExitCode.ShouldBe(0, await stderr);
+            (await stdout).ShouldContain("dashboard and API at http://127.0.0.1:");
+            SessionWorld.ProcessesWithCommandLine("sleep 6545").Count.ShouldBe(1); // sessions outlive the orchestrator
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+    }
+
+    [Fact]
     public async Task Run_InvalidWorkflowAtStart_FailsWithTheError()
     {
         await using var w = await SessionWorld.CreateAsync();
