@@ -137,6 +137,14 @@ public sealed record OrchestratorSnapshot
 
     /// <summary>The latest rate-limit payload any agent reported, as the agent sent it (§13.5), or null.</summary>
     public JsonElement? RateLimits { get; init; }
+
+    /// <summary>
+    /// Baton: operator-visible problems the daemon keeps running through, e.g. an invalid WORKFLOW.md edit while the
+    /// last good config stays in force (§6.2). Null, and then left out of the JSON, when all is well, so the body
+    /// keeps the spec's exact shape.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? Errors { get; init; }
 }
 
 /// <summary>The <c>error</c> object of every API error: <c>{"error":{"code","message"}}</c> (§13.7.2).</summary>

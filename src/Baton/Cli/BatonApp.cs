@@ -44,6 +44,7 @@ public static class BatonApp
         root.Subcommands.Add(new KillCommand(context));
         root.Subcommands.Add(new RemoveCommand(context));
         root.Subcommands.Add(new PurposeCommand(context));
+        root.Subcommands.Add(new RunCommand(context));
 
         return root;
     }
@@ -73,7 +74,9 @@ public static class BatonApp
 
             // SIGTERM and Ctrl-C cancel the command's token; a command then has this long to stop its children
             // before the process exits anyway (the default would leave them orphaned).
-            ProcessTerminationTimeout = TimeSpan.FromSeconds(15),
+            ProcessTerminationTimeout = parseResult.CommandResult.Command is RunCommand
+                ? RunCommand.ShutdownGrace + TimeSpan.FromSeconds(10)
+                : TimeSpan.FromSeconds(15),
         };
         return await parseResult.InvokeAsync(configuration, cancellationToken).ConfigureAwait(false);
     }

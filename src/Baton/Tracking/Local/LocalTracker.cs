@@ -83,6 +83,7 @@ public sealed class LocalTracker : ITracker
 
     public TaskRecord Add(NewTask task)
     {
+        using var wake = new WakeOnExit(Project);
         ArgumentNullException.ThrowIfNull(task);
         var title = RequireTitle(task.Title);
         var priority = TaskRules.ValidatePriority(task.Priority);
@@ -130,6 +131,7 @@ public sealed class LocalTracker : ITracker
 
     public TaskRecord Update(string idOrIdentifier, TaskChanges changes)
     {
+        using var wake = new WakeOnExit(Project);
         ArgumentNullException.ThrowIfNull(changes);
         var key = TaskKey.Parse(idOrIdentifier);
         var title = changes.Title is null ? null : RequireTitle(changes.Title);
@@ -528,4 +530,29 @@ public sealed class LocalTracker : ITracker
         ErrorCodes.ImportInvalid,
         $"line {lineNumber}: {problem}; nothing was imported",
         "Fix that line (one JSON object per line, as 'baton task export' writes them) and import again.");
+}
+
+/// <summary>
+/// Touches <c>{instance}/wake</c> after a task changed, so a running <c>baton run</c> polls at once instead of at its
+/// next interval (the orchestrator watches the file; its one-second stamp poll is the fallback). Best effort: a
+/// missing instance directory or a read-only home never fails the change itself.
+/// </summary>
+internal readonly struct WakeOnExit(Project project) : IDisposable
+{
+    public const string FileName = "wake";
+
+    public static string PathFor(Project project) => System.IO.Path.Combine(project.InstanceDirectory, FileName);
+
+    public void Dispose()
+    {
+        try
+        {
+            var path = PathFor(project);
+            Directory.CreateDirectory(project.InstanceDirectory);
+            File.WriteAllText(path, DateTimeOffset.UtcNow.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+        }
+    }
 }

@@ -1,0 +1,264 @@
+using Baton.Core.Scheduling;
+using Baton.Core.Web;
+using Baton.Sessions;
+using Baton.Storage;
+using Baton.Web;
+using ApiRunningRow = Baton.Core.Web.RunningRow;
+using ApiRetryRow = Baton.Core.Web.RetryRow;
+using ApiBlockedRow = Baton.Core.Web.BlockedRow;
+
+namespace Baton.Orchestration;
+
+/// <summary>
+/// The HTTP API's view of the running orchestrators (one per workflow): every answer is projected from their
+/// scheduler states, never kept separately (§13.4: observability only). State changes are published on the hub
+/// as <c>state</c> events for the dashboard.
+/// </summary>
+public sealed class OrchestratorApi : IOrchestratorApi
+{
+    private readonly IReadOnlyList<Orchestrator> _orchestrators;
+    private readonly StateStore _store;
+    private readonly SessionService _sessions;
+    private readonly TimeProvider _time;
+    private volatile bool _stopping;
+
+    public OrchestratorApi(IReadOnlyList<Orchestrator> orchestrators, StateStore store, SessionService sessions, TimeProvider time)
+    {
+        _orchestrators = orchestrators;
+        _store = store;
+        _sessions = sessions;
+        _time = time;
+        foreach (var orchestrator in orchestrators)
+        {
+            orchestrator.StateChanged += _ => Publish();
+        }
+    }
+
+    public ServerEventHub Hub { get; } = new();
+
+    /// <summary>From now on every call answers 503 orchestrator_unavailable (§13.7: the daemon is going away).</summary>
+    public void MarkStopping()
+    {
+        _stopping = true;
+        Hub.Complete();
+    }
+
+    public Task<OrchestratorSnapshot> SnapshotAsync(CancellationToken cancellationToken)
+    {
+        ThrowIfStopping();
+        return Task.FromResult(Snapshot());
+    }
+
+    public OrchestratorSnapshot Snapshot()
+    {
+        var now = _time.GetUtcNow();
+        var running = new List<ApiRunningRow>();
+        var retrying = new List<ApiRetryRow>();
+        var blocked = new List<ApiBlockedRow>();
+        long input = 0, output = 0, total = 0;
+        double seconds = 0;
+        var errors = new List<string>();
+        System.Text.Json.JsonElement? rateLimits = null;
+        foreach (var orchestrator in _orchestrators)
+        {
+            var state = orchestrator.State;
+            var view = SchedulerView.Project(state, now);
+            running.AddRange(state.Running.Values.OrderBy(e => e.StartedAt).Select(e => RunningRowOf(orchestrator, e)));
+            retrying.AddRange(state.Retrying.Values.OrderBy(e => e.DueAt).Select(RetryRowOf));
+            blocked.AddRange(state.Blocked.Values.OrderBy(e => e.BlockedAt).Select(BlockedRowOf));
+            input += view.Totals.InputTokens;
+            output += view.Totals.OutputTokens;
+            total += view.Totals.TotalTokens;
+            seconds += view.Totals.SecondsRunning;
+            rateLimits ??= state.RateLimits;
+            if (orchestrator.WorkflowError is { } error)
+            {
+                errors.Add($"{orchestrator.Project.Id}: {error}");
+            }
+        }
+
+        return new OrchestratorSnapshot
+        {
+            GeneratedAt = now,
+            Running = running,
+            Retrying = retrying,
+            Blocked = blocked,
+            CodexTotals = new CodexTotals(input, output, total, seconds),
+            RateLimits = rateLimits,
+            Errors = errors.Count == 0 ? null : errors,
+        };
+    }
+
+    public IssueDetail? Issue(string identifier)
+    {
+        ThrowIfStopping();
+        foreach (var orchestrator in _orchestrators)
+        {
+            var state = orchestrator.State;
+            var run = state.Running.Values.FirstOrDefault(e => Matches(e.Task.Identifier, e.Task.Id, identifier));
+            var retry = state.Retrying.Values.FirstOrDefault(e => Matches(e.Identifier, e.TaskId, identifier));
+            var block = state.Blocked.Values.FirstOrDefault(e => Matches(e.Task.Identifier, e.Task.Id, identifier));
+            if (run is null && retry is null && block is null)
+            {
+                continue;
+            }
+
+            var session = run?.SessionId is { } name ? FindSession(name) : null;
+            var id = run?.Task.Id ?? retry?.TaskId ?? block!.Task.Id;
+            var ident = run?.Task.Identifier ?? retry?.Identifier ?? block!.Task.Identifier;
+            return new IssueDetail
+            {
+                IssueIdentifier = ident,
+                IssueId = id,
+                Status = run is not null ? IssueStatuses.Running : retry is not null ? IssueStatuses.Retrying : IssueStatuses.Blocked,
+                Workspace = new IssueWorkspace(session?.Workspace),
+                Attempts = IssueAttempts.FromRetryAttempt(retry?.Attempt ?? run?.Attempt),
+                Running = run is null ? null : RunningRowOf(orchestrator, run),
+                Retry = retry is null ? null : RetryRowOf(retry),
+                Blocked = block is null ? null : BlockedRowOf(block),
+                Logs = session is null ? IssueLogs.None : new IssueLogs([new SessionLog("events", session.Files.Events)]),
+                LastError = retry?.Error,
+            };
+        }
+
+        return null;
+    }
+
+    public RefreshResult RequestRefresh()
+    {
+        ThrowIfStopping();
+        var queued = false;
+        foreach (var orchestrator in _orchestrators)
+        {
+            queued |= orchestrator.RequestPoll("api refresh");
+        }
+
+        return RefreshResult.Accepted(_time.GetUtcNow(), coalesced: !queued);
+    }
+
+    public IReadOnlyList<SessionSummary> Sessions()
+    {
+        ThrowIfStopping();
+        var projects = _orchestrators.Select(o => o.Project.InstanceId).ToList();
+        return [.. _store.Read(db => SessionRows.List(db, projects, includeArchived: false)).Select(Summary)];
+    }
+
+    public SessionDetail? Session(string name)
+    {
+        ThrowIfStopping();
+        if (FindSession(name) is not { } session)
+        {
+            return null;
+        }
+
+        var observed = _sessions.Observe(session);
+        return new SessionDetail
+        {
+            Session = Summary(session),
+            Purpose = session.Purpose,
+            Outcome = observed.Reported?.Outcome,
+            Reason = observed.Reported?.Reason,
+            Logs = [new SessionLog("events", session.Files.Events)],
+        };
+    }
+
+    public IAsyncEnumerable<ServerEvent> EventsAsync(CancellationToken cancellationToken)
+    {
+        ThrowIfStopping();
+        return Hub.SubscribeAsync(cancellationToken);
+    }
+
+    private void Publish()
+    {
+        if (!_stopping)
+        {
+            Hub.Publish(ServerEvent.Create(ServerEventTypes.State, Snapshot(), ApiJsonContext.Default.OrchestratorSnapshot));
+        }
+    }
+
+    private SessionRecord? FindSession(string name)
+    {
+        var projects = _orchestrators.Select(o => o.Project.InstanceId).ToHashSet(StringComparer.Ordinal);
+        return _store.Read(db => SessionRows.FindByName(db, name)).FirstOrDefault(s => projects.Contains(s.Project) && s.ArchivedAt is null);
+    }
+
+    private SessionSummary Summary(SessionRecord session)
+    {
+        var observed = _sessions.Observe(session);
+        var usage = observed.Reported?.TotalUsage ?? Core.Events.TokenUsage.Zero;
+        var tokens = TokensView.From(usage);
+        return new SessionSummary
+        {
+            Name = session.Name,
+            Project = session.Project,
+            TaskIdentifier = session.TaskIdentifier,
+            Agent = session.Agent,
+            Model = session.Model,
+            Status = observed.Status,
+            WorkspacePath = session.Workspace,
+            Branch = session.Branch,
+            Run = observed.Reported?.Run ?? 0,
+            TurnCount = observed.Reported?.Turns ?? 0,
+            Tokens = new TokenCounts(tokens.InputTokens, tokens.OutputTokens, tokens.TotalTokens),
+            CostUsd = usage.CostUsd,
+            LastEvent = observed.Reported?.LastEvent,
+            LastEventAt = observed.Reported?.LastEventAt,
+            CreatedAt = session.CreatedAt,
+        };
+    }
+
+    private static bool Matches(string identifier, string id, string wanted) =>
+        string.Equals(identifier, wanted, StringComparison.OrdinalIgnoreCase) || string.Equals(id, wanted, StringComparison.Ordinal);
+
+    private static ApiRunningRow RunningRowOf(Orchestrator orchestrator, RunningEntry e)
+    {
+        var tokens = TokensView.From(e.Tokens);
+        return new ApiRunningRow
+        {
+            IssueId = e.Task.Id,
+            IssueIdentifier = e.Task.Identifier,
+            IssueUrl = e.Task.Task.Url,
+            State = e.Task.State,
+            SessionId = e.SessionId,
+            TurnCount = e.TurnCount,
+            LastEvent = e.LastEvent,
+            LastMessage = e.LastMessage,
+            StartedAt = e.StartedAt,
+            LastEventAt = e.LastEventAt,
+            Tokens = new TokenCounts(tokens.InputTokens, tokens.OutputTokens, tokens.TotalTokens),
+            Session = e.SessionId,
+            Agent = orchestrator.AgentKind,
+            WorkspacePath = orchestrator.Runs.GetValueOrDefault(e.RunId)?.Session?.Workspace,
+        };
+    }
+
+    private static ApiRetryRow RetryRowOf(RetryEntry e) => new()
+    {
+        IssueId = e.TaskId,
+        IssueIdentifier = e.Identifier,
+        IssueUrl = e.Task?.Task.Url,
+        Attempt = e.Attempt,
+        DueAt = e.DueAt,
+        Error = e.Error,
+    };
+
+    private static ApiBlockedRow BlockedRowOf(BlockedEntry e) => new()
+    {
+        IssueId = e.Task.Id,
+        IssueIdentifier = e.Task.Identifier,
+        IssueUrl = e.Task.Task.Url,
+        State = e.Task.State,
+        Error = e.Question,
+        SessionId = e.SessionId,
+        BlockedAt = e.BlockedAt,
+        Session = e.SessionId,
+    };
+
+    private void ThrowIfStopping()
+    {
+        if (_stopping)
+        {
+            throw new OrchestratorUnavailableException("the orchestrator is stopping");
+        }
+    }
+}
