@@ -40,6 +40,15 @@ public sealed record OrchestratorOptions
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
+    /// <summary>
+    /// The workspace layout to use instead of the project's own (a bare WORKFLOW.md with an external tracker has no
+    /// baton.yaml project to derive one from); its hooks are replaced by the workflow's.
+    /// </summary>
+    public WorkspaceLayout? Layout { get; init; }
+
+    /// <summary>Environment variable names the tracker declares secret (§1.18): removed from every agent's environment.</summary>
+    public IReadOnlyList<string> SecretEnvironmentNames { get; init; } = [];
+
     /// <summary>How often a running session's status.json and events.jsonl are read.</summary>
     public TimeSpan WatchInterval { get; init; } = TimeSpan.FromMilliseconds(250);
 
@@ -179,6 +188,13 @@ public sealed class Orchestrator : IAsyncDisposable
 
     private async Task PrepareLayoutAsync(CancellationToken cancellationToken)
     {
+        if (_options.Layout is { } given)
+        {
+            _inspected = _options.Project;
+            _layout = given with { Hooks = Workflow.Settings.Hooks };
+            return;
+        }
+
         var (inspected, layout) = await ProjectWorkspaces.LayoutAsync(_options.Project, _options.BatonHome, _options.Environment.GetValueOrDefault, _options.HomeDirectory, cancellationToken).ConfigureAwait(false);
         _inspected = inspected;
 
@@ -496,6 +512,7 @@ public sealed class Orchestrator : IAsyncDisposable
             // §10.6: turn_timeout_ms is enforced by the worker as a silence timeout.
             SilenceTimeoutSeconds = Math.Max(1, (int)Math.Ceiling(workflow.Settings.Codex.TurnTimeoutMs / 1000.0)),
             StartWait = TimeSpan.FromSeconds(60),
+            SecretEnvironmentNames = _options.SecretEnvironmentNames,
         };
         Log.Info("dispatching", ("project", Project.Id), ("task_id", dispatch.TaskId), ("identifier", dispatch.Task.Identifier), ("attempt", dispatch.Attempt), ("kind", dispatch.Kind), ("agent", workflow.AgentKind));
         var token = _life.Token;
@@ -863,7 +880,8 @@ public sealed class Orchestrator : IAsyncDisposable
         }
     }));
 
-    private TrackedTask Track(TaskRecord task) => TrackedTask.Local(task, Project.States);
+    /// <summary>Baton's own tracker computes dispatchable here; any other adapter already did (§11.3).</summary>
+    private TrackedTask Track(TaskRecord task) => _options.Tracker is LocalTracker ? TrackedTask.Local(task, Project.States) : new TrackedTask(task, task.Dispatchable);
 
     private async Task<TaskLookup> FetchOneAsync(string taskId, CancellationToken cancellationToken)
     {

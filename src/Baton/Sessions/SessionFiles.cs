@@ -56,6 +56,9 @@ public sealed record SessionManifest
     public string? AfterRunHook { get; init; }
 
     public int HookTimeoutMs { get; init; } = 60_000;
+
+    /// <summary>Environment variable names holding tracker secrets (§1.18), removed from the agent's environment.</summary>
+    public IReadOnlyList<string>? SecretEnvironmentNames { get; init; }
 }
 
 /// <summary>

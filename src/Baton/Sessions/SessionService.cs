@@ -40,6 +40,9 @@ public sealed record SpawnRequest
 
     public int SilenceTimeoutSeconds { get; init; } = 3600;
 
+    /// <summary>Tracker secrets (§1.18) the worker removes from the agent's environment, beside its built-in list.</summary>
+    public IReadOnlyList<string> SecretEnvironmentNames { get; init; } = [];
+
     /// <summary>How long spawn waits for the worker to report that the agent started.</summary>
     public TimeSpan StartWait { get; init; } = TimeSpan.FromSeconds(20);
 }
@@ -135,6 +138,7 @@ public sealed class SessionService(StateStore store, string batonHome, IReadOnly
             BeforeRunHook = request.Layout.Hooks.BeforeRun,
             AfterRunHook = request.Layout.Hooks.AfterRun,
             HookTimeoutMs = request.Layout.Hooks.TimeoutMs,
+            SecretEnvironmentNames = request.SecretEnvironmentNames.Count == 0 ? null : [.. request.SecretEnvironmentNames],
         });
 
         var workerEnvironment = WorkerEnvironment(record, model);

@@ -172,7 +172,7 @@ public sealed class WorkerHost
         };
 
         // Tracker credentials never reach the agent: it asks Baton instead.
-        foreach (var secret in new[] { "LINEAR_API_KEY", "GITHUB_TOKEN", "GH_TOKEN", "BATON_API_TOKEN" })
+        foreach (var secret in new[] { "LINEAR_API_KEY", "GITHUB_TOKEN", "GH_TOKEN", "BATON_API_TOKEN" }.Concat(_manifest.SecretEnvironmentNames ?? []))
         {
             environment[secret] = null;
         }

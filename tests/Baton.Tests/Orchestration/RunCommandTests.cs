@@ -208,21 +208,6 @@ public sealed class RunCommandTests
     }
 
     [Fact]
-    public async Task Run_BareWorkflowWithLinearTracker_IsUnsupportedTrackerKindForNow()
-    {
-        await using var w = await SessionWorld.CreateAsync();
-        var elsewhere = Path.Combine(w.World.Root, "elsewhere");
-        Directory.CreateDirectory(elsewhere);
-        var path = Path.Combine(elsewhere, "WORKFLOW.md");
-        File.WriteAllText(path, "---\ntracker:\n  kind: linear\n  project_slug: x\n---\nprompt\n");
-
-        var (code, _, stderr) = await RunDaemon.RunToEndAsync(w, path);
-
-        code.ShouldNotBe(0);
-        stderr.ShouldContain("unsupported_tracker_kind");
-    }
-
-    [Fact]
     public async Task Reload_InvalidEditWhileRunning_KeepsRunningAndShowsTheError()
     {
         await using var w = await SessionWorld.CreateAsync();

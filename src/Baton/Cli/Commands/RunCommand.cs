@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Baton.Core.Configuration;
 using Baton.Core.Errors;
+using Baton.Core.Tracking;
 using Baton.Core.Workflows;
 using Baton.Orchestration;
 using Baton.Runtimes;
@@ -40,6 +41,13 @@ public sealed class RunCommand : BatonCommand
     {
         using var tracker = TrackerContext.Open(Context, parseResult);
         var targets = ResolveTargets(tracker, parseResult.GetValue(_workflow));
+        using var linear = targets.Select(t => t.Linear).OfType<BareLinearWorkflow>().FirstOrDefault()?.OpenTracker();
+        if (linear is not null)
+        {
+            // Sessions of the derived project resolve like any other project's (baton list, BATON_PROJECT).
+            Storage.ProjectRows.Sync(tracker.Store, [targets[0].Project], Context.Time.GetUtcNow());
+        }
+
         var logsRoot = parseResult.GetValue(_logsRoot) is { } logs ? Context.ResolvePath(logs) : Path.Combine(Context.BatonHome, "logs");
         using var log = new RunLog(logsRoot, Context.Err, Context.Time);
         var tmux = TmuxClient.ForHome(Context.BatonHome, Context.GetEnvironment("BATON_TMUX_SOCKET"));
@@ -49,7 +57,7 @@ public sealed class RunCommand : BatonCommand
         OrchestratorApi? api = null;
         try
         {
-            foreach (var (project, path) in targets)
+            foreach (var (project, path, bare) in targets)
             {
                 orchestrators.Add(await Orchestrator.StartAsync(
                     new OrchestratorOptions
@@ -61,7 +69,9 @@ public sealed class RunCommand : BatonCommand
                         HomeDirectory = Context.HomeDirectory,
                         Store = tracker.Store,
                         Sessions = sessions,
-                        Tracker = tracker.Tracker(project),
+                        Tracker = bare is null ? tracker.Tracker(project) : linear!,
+                        Layout = bare?.Layout,
+                        SecretEnvironmentNames = bare?.Settings.SecretEnvironmentNames ?? [],
                         Log = log,
                         Time = Context.Time,
                     },
@@ -114,18 +124,18 @@ public sealed class RunCommand : BatonCommand
     }
 
     /// <summary>Which workflows run, each with the project whose tracker it uses.</summary>
-    private List<(Project Project, string Workflow)> ResolveTargets(TrackerContext tracker, string? argument)
+    private List<(Project Project, string Workflow, BareLinearWorkflow? Linear)> ResolveTargets(TrackerContext tracker, string? argument)
     {
         if (argument is null && tracker.Config is { } config)
         {
-            var targets = new List<(Project, string)>();
+            var targets = new List<(Project, string, BareLinearWorkflow?)>();
             foreach (var project in config.Projects)
             {
                 var path = Path.Combine(project.Path, ProjectWorkspaces.WorkflowFileName);
                 if (File.Exists(path))
                 {
                     CheckTrackerKind(path, allowAbsent: true);
-                    targets.Add((project, path));
+                    targets.Add((project, path, null));
                 }
                 else
                 {
@@ -152,7 +162,7 @@ public sealed class RunCommand : BatonCommand
         if (tracker.Config?.Projects.FirstOrDefault(p => string.Equals(Path.GetFullPath(p.Path).TrimEnd('/'), directory.TrimEnd('/'), StringComparison.Ordinal)) is { } owner)
         {
             CheckTrackerKind(workflow, allowAbsent: true);
-            return [(owner, workflow)];
+            return [(owner, workflow, null)];
         }
 
         // A bare WORKFLOW.md outside any baton.yaml names its tracker (§5.3.1).
@@ -167,13 +177,23 @@ public sealed class RunCommand : BatonCommand
                     "Set BATON_PROJECT to the project's instance id ('baton info'), or run from a directory with baton.yaml.");
             }
 
-            return [(tracker.ResolveProject(null), workflow)];
+            return [(tracker.ResolveProject(null), workflow, null)];
+        }
+
+        if (kind == LinearSettings.Kind)
+        {
+            // Validation errors (missing_linear_api_token, ...) end startup here; their messages never hold the key.
+            var bare = BareLinearWorkflow.Resolve(workflow, Context.BatonHome, Context.GetEnvironment, Context.HomeDirectory);
+            return [(bare.Project, workflow, bare)];
         }
 
         throw new BatonException(UnsupportedTrackerKind, $"tracker.kind '{kind}' is not supported", "Use tracker.kind: local with BATON_PROJECT set, or put the workflow in a project of baton.yaml.");
     }
 
-    /// <summary>The workflow's tracker.kind; Linear is not wired into 'baton run' yet, and a bare workflow needs one.</summary>
+    /// <summary>
+    /// The workflow's tracker.kind; a bare workflow needs one. Linear runs only from a bare WORKFLOW.md: a baton.yaml
+    /// project's workflow uses the project's own tracker.
+    /// </summary>
     private string? CheckTrackerKind(string workflow, bool allowAbsent)
     {
         var document = WorkflowDocument.Parse(File.ReadAllText(workflow), workflow);
@@ -190,16 +210,18 @@ public sealed class RunCommand : BatonCommand
                     "Add 'tracker: {kind: local}' and set BATON_PROJECT, or run it from a project of baton.yaml ('baton init').");
             case "local":
                 return kind;
-            case "linear":
+            case LinearSettings.Kind when !allowAbsent:
+                return kind;
+            case LinearSettings.Kind:
                 throw new BatonException(
                     UnsupportedTrackerKind,
-                    $"{workflow}: tracker.kind 'linear' is not supported by 'baton run' yet",
-                    "Use the local tracker for now (remove tracker.kind, or set it to 'local'); Linear support is on its way.");
+                    $"{workflow}: tracker.kind 'linear' belongs to a project of baton.yaml, whose tasks live in Baton's own tracker",
+                    "Run the Linear workflow from outside any baton.yaml project (baton run path/to/WORKFLOW.md), or set tracker.kind: local.");
             default:
                 throw new BatonException(
                     UnsupportedTrackerKind,
                     $"{workflow}: tracker.kind '{kind}' is not supported",
-                    "Supported: local (and linear, soon).");
+                    "Supported: local and linear.");
         }
     }
 }
