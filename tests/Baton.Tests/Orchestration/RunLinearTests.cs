@@ -53,6 +53,41 @@ public sealed class RunLinearTests
     }
 
     [Fact]
+    public async Task Run_LinearWorkflowWithApiKeyInAnotherVariable_KeepsThatVariableFromTheAgent()
+    {
+        // The tmux server inherits this process's environment, so a variable set here reaches the worker unless
+        // the manifest's secret names remove it; a harmless twin shows the path is real.
+        var suffix = Guid.NewGuid().ToString("N")[..8].ToUpperInvariant();
+        var secretName = $"BATON_TEST_LINEAR_KEY_{suffix}";
+        var visibleName = $"BATON_TEST_VISIBLE_{suffix}";
+        await using var w = await SessionWorld.CreateAsync();
+        await using var linear = await FakeLinearServer.StartAsync(Token);
+        linear.AddIssue(FakeLinearServer.NewIssue(1));
+        w.World.Environment[secretName] = Token;
+        Environment.SetEnvironmentVariable(secretName, Token);
+        Environment.SetEnvironmentVariable(visibleName, "yes");
+        try
+        {
+            var root = Path.Combine(w.World.Root, "workspaces");
+            var path = WriteWorkflow(w, linear, root, "env > env.tmp && mv env.tmp env.txt\nsleep 6548", apiKey: "$" + secretName);
+            await using var daemon = await RunDaemon.StartAsync(w, path);
+
+            await SessionWorld.WaitUntilAsync(() => File.Exists(Path.Combine(root, "ENG-1", "env.txt")), "the agent writing its environment", 90);
+
+            var environment = File.ReadAllText(Path.Combine(root, "ENG-1", "env.txt"));
+            environment.ShouldContain($"{visibleName}=yes");
+            environment.ShouldNotContain(secretName);
+            environment.ShouldNotContain(Token);
+            (await daemon.StopAsync()).ShouldBe(0);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(secretName, null);
+            Environment.SetEnvironmentVariable(visibleName, null);
+        }
+    }
+
+    [Fact]
     public async Task Run_LinearWorkflowWithoutApiKey_FailsAtStartupWithMissingLinearApiToken()
     {
         await using var w = await SessionWorld.CreateAsync();
@@ -79,7 +114,7 @@ public sealed class RunLinearTests
         stderr.ShouldContain("unsupported_tracker_kind");
     }
 
-    private static string WriteWorkflow(SessionWorld w, FakeLinearServer linear, string root, string command)
+    private static string WriteWorkflow(SessionWorld w, FakeLinearServer linear, string root, string command, string apiKey = "$LINEAR_API_KEY")
     {
         var directory = Path.Combine(w.World.Root, "linear-flow");
         Directory.CreateDirectory(directory);
@@ -91,7 +126,7 @@ public sealed class RunLinearTests
               kind: linear
               provider:
                 endpoint: {linear.Endpoint}
-                api_key: $LINEAR_API_KEY
+                api_key: {apiKey}
                 project_slug: {FakeLinearServer.DefaultProjectSlug}
             polling:
               interval_ms: 500
