@@ -36,7 +36,8 @@ public sealed class TmuxClientTests : IAsyncLifetime
     {
         await _tmux.NewSessionAsync("quick", _home, ["bash", "-c", "exit 7"], new Dictionary<string, string>()).WaitAsync(TimeSpan.FromSeconds(30));
 
-        await WaitForAsync(async () => (await _tmux.ListSessionsAsync()).SingleOrDefault(s => s.Name == "quick") is { PaneDead: true });
+        // tmux marks the pane dead when its terminal closes and records the status when it reaps the process: wait for both.
+        await WaitForAsync(async () => (await _tmux.ListSessionsAsync()).SingleOrDefault(s => s.Name == "quick") is { PaneDead: true, PaneExitStatus: not null });
         var session = (await _tmux.ListSessionsAsync()).Single(s => s.Name == "quick");
         session.PaneExitStatus.ShouldBe(7);
     }
