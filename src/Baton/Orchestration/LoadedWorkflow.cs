@@ -57,6 +57,38 @@ public sealed record LoadedWorkflow
     /// <summary><c>agent.model</c>: <c>provider/model</c> or <c>replay:&lt;script&gt;</c> (Baton's extension).</summary>
     public string? Model { get; init; }
 
+    /// <summary>The placeholder in <c>agent.model</c> that becomes the dispatched task's identifier.</summary>
+    public const string IdentifierPlaceholder = "{identifier}";
+
+    /// <summary>
+    /// <c>agent.model</c> for one task (Baton's extension): <c>{identifier}</c> becomes the task identifier, and a relative
+    /// <c>replay:</c> script path resolves against the directory of WORKFLOW.md, e.g.
+    /// <c>replay:scripts/{identifier}.json</c> gives each task its own script.
+    /// </summary>
+    public string? ModelFor(string identifier) => ResolveModel(Model, identifier, System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path))!);
+
+    /// <inheritdoc cref="ModelFor"/>
+    public static string? ResolveModel(string? model, string identifier, string workflowDirectory)
+    {
+        if (string.IsNullOrWhiteSpace(model))
+        {
+            return model;
+        }
+
+        var resolved = model.Replace(IdentifierPlaceholder, identifier, StringComparison.Ordinal);
+        const string Replay = "replay:";
+        if (resolved.StartsWith(Replay, StringComparison.Ordinal))
+        {
+            var script = resolved[Replay.Length..];
+            if (script.Length > 0 && !System.IO.Path.IsPathRooted(script))
+            {
+                resolved = Replay + System.IO.Path.GetFullPath(System.IO.Path.Combine(workflowDirectory, script));
+            }
+        }
+
+        return resolved;
+    }
+
     /// <summary>
     /// Reads and validates the file (§6.3 startup validation). Throws <see cref="BatonException"/> with the spec's error
     /// classes: <c>missing_workflow_file</c>, <c>workflow_parse_error</c>, <c>workflow_front_matter_not_a_map</c>,

@@ -502,7 +502,7 @@ public sealed class Orchestrator : IAsyncDisposable
             Prompt = prompt,
             Agent = workflow.AgentKind,
             Command = workflow.Command,
-            Model = workflow.Model,
+            Model = workflow.ModelFor(dispatch.Task.Identifier),
             Purpose = $"baton run: {dispatch.Task.Identifier}" + (dispatch.Attempt is { } a ? $" (attempt {a})" : string.Empty),
 
             // The orchestrator decides when a run ends (§1.12): the worker's idle timer only catches an orchestrator

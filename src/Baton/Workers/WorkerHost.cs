@@ -168,7 +168,8 @@ public sealed class WorkerHost
             ["BATON_SESSION"] = _manifest.Name,
             ["BATON_TASK"] = _manifest.TaskIdentifier,
             [ProcessTable.RunMarkerVariable] = marker,
-            ["PATH"] = _environment.GetValueOrDefault("PATH"),
+            ["PATH"] = AgentPath(_environment),
+            ["BATON_EXECUTABLE"] = _environment.GetValueOrDefault("BATON_EXECUTABLE"),
         };
 
         // Tracker credentials never reach the agent: it asks Baton instead.
@@ -178,6 +179,28 @@ public sealed class WorkerHost
         }
 
         return environment;
+    }
+
+    /// <summary>
+    /// The agent's PATH: the directory of the baton executable first, so an agent can call <c>baton</c> to move its own
+    /// task (Symphony's model), then the worker's PATH.
+    /// </summary>
+    public static string? AgentPath(IReadOnlyDictionary<string, string> environment)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        var path = environment.GetValueOrDefault("PATH");
+        if (environment.GetValueOrDefault("BATON_EXECUTABLE") is not { Length: > 0 } executable || !System.IO.Path.IsPathRooted(executable))
+        {
+            return path;
+        }
+
+        var directory = System.IO.Path.GetDirectoryName(executable);
+        if (string.IsNullOrEmpty(directory))
+        {
+            return path;
+        }
+
+        return string.IsNullOrEmpty(path) ? directory : $"{directory}{System.IO.Path.PathSeparator}{path}";
     }
 
     private async Task LoopAsync(CancellationToken cancellationToken)

@@ -7,7 +7,8 @@ namespace Baton.Agents.Command;
 /// <summary>
 /// Any command-line program as an agent: each turn runs the command once with <c>bash -lc</c> in the workspace. The
 /// prompt is passed as <c>{prompt}</c> where the command line has that placeholder (shell-quoted), otherwise on stdin
-/// and in <c>$BATON_PROMPT</c>. Each output line is an agent message; the exit code is the outcome.
+/// and in <c>$BATON_PROMPT</c>. Each output line is an agent message; the exit code is the outcome. The directory of the
+/// baton executable comes first on PATH, after the login shell's profile.
 /// </summary>
 public sealed class CommandAdapter : IAgentAdapter
 {
@@ -55,6 +56,15 @@ public sealed class CommandAdapter : IAgentAdapter
             var line = command.Contains(PromptPlaceholder, StringComparison.Ordinal)
                 ? command.Replace(PromptPlaceholder, ShellQuote.Quote(prompt), StringComparison.Ordinal)
                 : command;
+
+            // bash -l reads /etc/profile, which resets PATH: put baton's directory back in front so the agent can call
+            // baton (Symphony's model: the agent moves its own task).
+            if (context.Environment.GetValueOrDefault("BATON_EXECUTABLE") is { Length: > 0 } baton && Path.IsPathRooted(baton)
+                && Path.GetDirectoryName(baton) is { Length: > 0 } batonDirectory)
+            {
+                line = $"export PATH={ShellQuote.Quote(batonDirectory)}:\"$PATH\"\n{line}";
+            }
+
             var environment = new Dictionary<string, string?>(context.Environment)
             {
                 ["BATON_PROMPT"] = prompt,

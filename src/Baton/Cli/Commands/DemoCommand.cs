@@ -6,13 +6,20 @@ using Baton.Demo;
 namespace Baton.Cli.Commands;
 
 /// <summary>
-/// <c>baton demo</c>: Baton's main job on embedded defaults. It creates a sample repository, registers it, keeps a
-/// task list for it and shows what is ready — each step is the real command, printed before it runs.
+/// <c>baton demo</c>: Baton's main job on embedded defaults. It creates a sample repository (with a WORKFLOW.md),
+/// registers it, adds three tasks, and runs the orchestrator (<c>baton run</c>, in-process) until every task has been
+/// handed off: pi agents driven offline by one replay script per task edit, commit, and move their own task to Human
+/// Review. Each CLI step is the real command, printed before it runs.
 /// </summary>
 public sealed class DemoCommand : BatonCommand
 {
+    /// <summary>How long the demo waits for every task to be handed off.</summary>
+    public static readonly TimeSpan HandoffTimeout = TimeSpan.FromMinutes(4);
+
+    private static readonly (string Task, string Script)[] s_scripts = [("CALC-1", "calc-mul.json"), ("CALC-2", "calc-validate.json"), ("CALC-3", "calc-docs.json")];
+
     public DemoCommand(CliContext context)
-        : base("demo", "Run Baton on a sample project in a fresh directory: three tasks, three real pi sessions driven offline by replay scripts, each making a real commit. The commands it runs are printed as it goes.\nUses BATON_HOME when set, otherwise a new temporary directory (printed), so your own projects are never touched.\n\nExamples:\n  baton demo\n  BATON_HOME=/tmp/try-baton baton demo", context, printsData: false)
+        : base("demo", "Run Baton's orchestrator on a sample project in a fresh directory: three tasks, real pi sessions driven offline by replay scripts, each making a real commit and moving its task to Human Review. The commands it runs and the API address are printed as it goes.\nUses BATON_HOME when set, otherwise a new temporary directory (printed), so your own projects are never touched.\n\nExamples:\n  baton demo\n  BATON_HOME=/tmp/try-baton baton demo", context, printsData: false)
     {
     }
 
@@ -32,6 +39,14 @@ public sealed class DemoCommand : BatonCommand
         environment.Remove("BATON_CONFIG");
         var inner = new CliContext(Context.Out, Context.Err, TextReader.Null, environment, project, Context.Time);
 
+        // One replay script per task, named after its identifier: WORKFLOW.md points at ../scripts/{identifier}.json.
+        var scripts = Path.Combine(home, "demo", stamp, "scripts");
+        Directory.CreateDirectory(scripts);
+        foreach (var (task, script) in s_scripts)
+        {
+            await File.WriteAllTextAsync(Path.Combine(scripts, $"{task}.json"), DemoScripts.Read(script), cancellationToken).ConfigureAwait(false);
+        }
+
         string[][] setup =
         [
             ["init", "--prefix", "calc"],
@@ -45,20 +60,9 @@ public sealed class DemoCommand : BatonCommand
             await StepAsync(inner, step, cancellationToken).ConfigureAwait(false);
         }
 
-        // Three real pi sessions, each driven offline by a replay script that makes real edits and commits.
-        var scripts = Path.Combine(home, "demo", stamp, "scripts");
-        Directory.CreateDirectory(scripts);
-        var plan = new[] { ("CALC-1", "calc-mul.json"), ("CALC-2", "calc-validate.json"), ("CALC-3", "calc-docs.json") };
-        foreach (var (task, script) in plan)
-        {
-            var path = Path.Combine(scripts, script);
-            await File.WriteAllTextAsync(path, DemoScripts.Read(script), cancellationToken).ConfigureAwait(false);
-            await StepAsync(inner, ["spawn", "calc", task, "--agent", "pi", "--model", $"replay:{path}", "--idle-timeout", "3"], cancellationToken).ConfigureAwait(false);
-        }
-
-        Context.Out.WriteLine("Waiting for the three sessions to finish (each ends 3 s after its last turn)…");
-        await WaitForSessionsAsync(home, ["calc-1", "calc-2", "calc-3"], inner, cancellationToken).ConfigureAwait(false);
-        Context.Out.WriteLine();
+        Context.Out.WriteLine("WORKFLOW.md (committed in the sample repository):");
+        Context.Out.WriteLine(SampleProject.Workflow);
+        await RunOrchestratorAsync(home, inner, cancellationToken).ConfigureAwait(false);
 
         string[][] report =
         [
@@ -71,12 +75,14 @@ public sealed class DemoCommand : BatonCommand
             await StepAsync(inner, step, cancellationToken).ConfigureAwait(false);
         }
 
-        Context.Out.WriteLine("The demo is done: three branches, each with a commit made by a real pi agent. Try it yourself:");
+        Context.Out.WriteLine("The demo is done: the orchestrator ran three real pi agents, two at a time; each committed on its own branch and moved its task to Human Review. Try it yourself:");
         Context.Out.WriteLine($"  export BATON_HOME={home}");
         Context.Out.WriteLine($"  cd {project}");
         Context.Out.WriteLine("  baton attach calc-1        # the session's tmux pane, with its transcript (Ctrl-b d detaches)");
         Context.Out.WriteLine("  baton logs calc-2          # the whole transcript");
         Context.Out.WriteLine("  git log --oneline --all    # the agents' commits");
+        Context.Out.WriteLine("  baton task list            # the tasks and their states");
+        Context.Out.WriteLine("  baton run --port 8080      # the orchestrator again, with its dashboard at http://127.0.0.1:8080/");
         return ExitCodes.Ok;
     }
 
@@ -91,38 +97,137 @@ public sealed class DemoCommand : BatonCommand
         }
     }
 
-    private async Task WaitForSessionsAsync(string home, IReadOnlyList<string> names, CliContext inner, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs <c>baton run --port 0</c> in-process until every task has reached its hand-off state; accepts CALC-1 (closes
+    /// it, as a person would after review) once it is handed off, which unblocks CALC-3.
+    /// </summary>
+    private async Task RunOrchestratorAsync(string home, CliContext inner, CancellationToken cancellationToken)
     {
-        var deadline = Context.Time.GetUtcNow().AddMinutes(3);
-        while (true)
+        var daemonOut = new StringWriter();
+        var daemonErr = new StringWriter();
+        var syncOut = TextWriter.Synchronized(daemonOut);
+        var syncErr = TextWriter.Synchronized(daemonErr);
+        var daemonContext = new CliContext(syncOut, syncErr, TextReader.Null, inner.Environment, inner.WorkingDirectory, Context.Time);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Context.Out.WriteLine("$ baton run --port 0     (in-process, until every task is handed off)");
+        var run = Task.Run(() => BatonApp.RunAsync(["run", "--port", "0"], daemonContext, stop.Token), CancellationToken.None);
+        var completed = false;
+        try
         {
-            var statuses = new List<string>();
-            foreach (var name in names)
+            var url = await WaitForUrlAsync(run, () => Read(syncOut, daemonOut), () => Read(syncErr, daemonErr), cancellationToken).ConfigureAwait(false);
+            Context.Out.WriteLine($"dashboard and API at {url}  (JSON: {url}/api/v1/state)");
+            using (var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(10) })
             {
-                using var output = new StringWriter();
-                var probe = new CliContext(output, TextWriter.Null, TextReader.Null, inner.Environment, inner.WorkingDirectory, Context.Time);
-                await BatonApp.RunAsync(["info", name, "--json"], probe, cancellationToken).ConfigureAwait(false);
-                using var document = System.Text.Json.JsonDocument.Parse(output.ToString());
-                statuses.Add(document.RootElement.GetProperty("data").GetProperty("status").GetString() ?? "unknown");
+                var state = await http.GetStringAsync(new Uri("/api/v1/state", UriKind.Relative), cancellationToken).ConfigureAwait(false);
+                Context.Out.WriteLine($"GET /api/v1/state → {state}");
             }
 
-            if (statuses.All(s => Core.Sessions.SessionStatus.IsEnded(s)))
+            Context.Out.WriteLine();
+            await WaitForHandoffAsync(home, inner, run, () => Read(syncErr, daemonErr), cancellationToken).ConfigureAwait(false);
+            completed = true;
+        }
+        finally
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            var code = await run.WaitAsync(RunCommand.ShutdownGrace + TimeSpan.FromSeconds(10), CancellationToken.None).ConfigureAwait(false);
+            Context.Out.WriteLine($"baton run stopped (exit {code}).");
+            Context.Out.WriteLine();
+            if (completed && code != ExitCodes.Ok)
             {
-                if (statuses.Any(s => s != Core.Sessions.SessionStatus.Finished))
-                {
-                    throw new BatonException("demo_failed", $"a demo session did not finish cleanly: {string.Join(", ", names.Zip(statuses, (n, s) => $"{n} {s}"))}", $"See 'BATON_HOME={home} baton logs <session>'.");
-                }
+                Context.Err.WriteLine(Read(syncErr, daemonErr));
+            }
+        }
+    }
 
+    private static string Read(TextWriter sync, StringWriter writer)
+    {
+        lock (sync)
+        {
+            return writer.ToString();
+        }
+    }
+
+    private async Task<string> WaitForUrlAsync(Task<int> run, Func<string> stdout, Func<string> stderr, CancellationToken cancellationToken)
+    {
+        var deadline = Context.Time.GetUtcNow().AddSeconds(60);
+        while (true)
+        {
+            var match = System.Text.RegularExpressions.Regex.Match(stdout(), @"http://[^\s]+?:\d+");
+            if (match.Success)
+            {
+                return match.Value;
+            }
+
+            if (run.IsCompleted || Context.Time.GetUtcNow() > deadline)
+            {
+                throw new BatonException("demo_failed", $"baton run did not start: {stdout()}\n{stderr()}", "The error above says why; 'baton doctor' checks the machine.");
+            }
+
+            await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task WaitForHandoffAsync(string home, CliContext inner, Task<int> run, Func<string> stderr, CancellationToken cancellationToken)
+    {
+        var deadline = Context.Time.GetUtcNow().Add(HandoffTimeout);
+        var seen = new Dictionary<string, string>(StringComparer.Ordinal);
+        var accepted = false;
+        while (true)
+        {
+            var states = await TaskStatesAsync(inner, cancellationToken).ConfigureAwait(false);
+            foreach (var (task, state) in states)
+            {
+                if (!seen.TryGetValue(task, out var before) || before != state)
+                {
+                    Context.Out.WriteLine($"  {Context.Time.GetUtcNow():HH:mm:ss}  {task} → {state}");
+                    seen[task] = state;
+                }
+            }
+
+            if (!accepted && states.GetValueOrDefault("CALC-1") is "Human Review")
+            {
+                // A person reviews CALC-1 and accepts it; CALC-3, blocked by it, becomes ready.
+                Context.Out.WriteLine();
+                await StepAsync(inner, ["task", "close", "CALC-1"], cancellationToken).ConfigureAwait(false);
+                accepted = true;
+                continue;
+            }
+
+            if (states.Count == s_scripts.Length && states.Values.All(s => s is "Human Review" or "Done"))
+            {
+                Context.Out.WriteLine();
                 return;
+            }
+
+            if (run.IsCompleted)
+            {
+                throw new BatonException("demo_failed", $"baton run ended early (exit {await run.ConfigureAwait(false)}): {stderr()}", $"Look with 'BATON_HOME={home} baton list'.");
             }
 
             if (Context.Time.GetUtcNow() > deadline)
             {
-                throw new BatonException("demo_failed", $"the demo sessions did not finish within 3 minutes: {string.Join(", ", names.Zip(statuses, (n, s) => $"{n} {s}"))}", $"Look at them with 'BATON_HOME={home} baton list'.");
+                throw new BatonException("demo_failed", $"the demo tasks did not reach Human Review within {HandoffTimeout.TotalMinutes:0} minutes: {string.Join(", ", states.Select(p => $"{p.Key} {p.Value}"))}", $"Look at them with 'BATON_HOME={home} baton list' and 'baton logs <session>'.");
             }
 
             await Task.Delay(500, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    private async Task<Dictionary<string, string>> TaskStatesAsync(CliContext inner, CancellationToken cancellationToken)
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (task, _) in s_scripts)
+        {
+            using var output = new StringWriter();
+            var probe = new CliContext(output, TextWriter.Null, TextReader.Null, inner.Environment, inner.WorkingDirectory, Context.Time);
+            if (await BatonApp.RunAsync(["task", "show", task, "--json"], probe, cancellationToken).ConfigureAwait(false) == ExitCodes.Ok)
+            {
+                using var document = System.Text.Json.JsonDocument.Parse(output.ToString());
+                result[task] = document.RootElement.GetProperty("data").GetProperty("state").GetString() ?? "unknown";
+            }
+        }
+
+        return result;
     }
 
     private static string Quote(string argument) => argument.Any(c => char.IsWhiteSpace(c) || c is '\'' or '"') ? $"\"{argument}\"" : argument;
