@@ -15,8 +15,8 @@ public static class BatonApp
         "  baton init                 register the repository in the current directory\n" +
         "  baton task add app \"Fix the login bug\" --priority 2\n" +
         "  baton task ready\n" +
-        "  baton spawn app APP-1          an agent on APP-1 in its own worktree and tmux session\n" +
-        "  baton run --port 8080          the orchestrator: dispatch every ready task, with its API\n" +
+        "  baton spawn app APP-1      an agent on APP-1 in its own worktree and tmux session\n" +
+        "  baton run --port 8080      the orchestrator: dispatch every ready task, with its API\n" +
         "  baton doctor";
 
     public static RootCommand CreateRootCommand(CliContext context)
