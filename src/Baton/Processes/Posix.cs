@@ -18,6 +18,11 @@ public static partial class Posix
 
     public static bool IsAlive(int pid) => pid > 1 && Kill(pid, 0) == 0;
 
+    public static uint EffectiveUserId => GetEffectiveUserId();
+
+    [LibraryImport("libc", EntryPoint = "geteuid")]
+    private static partial uint GetEffectiveUserId();
+
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int Kill(int pid, int signal);
 }

@@ -116,7 +116,21 @@ public sealed class TmuxClient(string socketName, string configFile)
     /// <summary>The command a person runs to attach (used by <c>baton attach</c>, which execs it).</summary>
     public IReadOnlyList<string> AttachCommand(string name) => ["tmux", "-L", SocketName, "-f", configFile, "attach-session", "-t", $"={name}"];
 
-    public Task KillServerAsync(CancellationToken cancellationToken = default) => RunAsync(["kill-server"], cancellationToken);
+    /// <summary>Stops the server and removes its socket file, which tmux leaves behind (reference/machine.md §1).</summary>
+    public async Task KillServerAsync(CancellationToken cancellationToken = default)
+    {
+        await RunAsync(["kill-server"], cancellationToken).ConfigureAwait(false);
+        var directory = Environment.GetEnvironmentVariable("TMUX_TMPDIR") is { Length: > 0 } tmp ? tmp : "/tmp";
+        var socket = Path.Combine(directory, $"tmux-{Processes.Posix.EffectiveUserId}", SocketName);
+        try
+        {
+            File.Delete(socket);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Another process may be starting a server on the same name; leave its socket alone.
+        }
+    }
 
     public Task<ProcessResult> RunAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken = default) =>
         ProcessRunner.RunAsync(

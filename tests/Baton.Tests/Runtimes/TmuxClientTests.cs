@@ -73,6 +73,19 @@ public sealed class TmuxClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task KillServer_Server_LeavesNoSocketFileBehind()
+    {
+        var tmux = TmuxClient.ForHome(_home, $"bt-sock-{Guid.NewGuid():N}"[..20]);
+        await tmux.NewSessionAsync("s", _home, ["sleep", "60"], new Dictionary<string, string>()).WaitAsync(TimeSpan.FromSeconds(30));
+        var socket = Path.Combine("/tmp", $"tmux-{Baton.Processes.Posix.EffectiveUserId}", tmux.SocketName);
+        File.Exists(socket).ShouldBeTrue();
+
+        await tmux.KillServerAsync();
+
+        File.Exists(socket).ShouldBeFalse();
+    }
+
+    [Fact]
     public async Task ListSessions_NoServer_IsEmpty() =>
         (await TmuxClient.ForHome(_home, $"nobody-{Guid.NewGuid():N}"[..20]).ListSessionsAsync()).ShouldBeEmpty();
 
