@@ -1,3 +1,4 @@
+using Baton.Tests.TestSupport;
 using Baton.Agents;
 using Baton.Agents.Claude;
 using Baton.Core.Errors;
@@ -129,7 +130,7 @@ public class ClaudeAdapterTests
         await using var connection = await harness.StartAsync();
         await connection.SendPromptAsync("Wait.", CancellationToken.None).WaitAsync(TestTimeout);
         await harness.Sink.WaitForAsync(e => e.Type == WorkerEventTypes.ToolStarted, 1, TurnTimeout);
-        (await EventuallyAsync(() => MarkedProcesses(connection.RunMarker, "sleep 6543").Count > 0, TestTimeout))
+        (await Poll.UntilAsync(() => MarkedProcesses(connection.RunMarker, "sleep 6543").Count > 0, TestTimeout))
             .ShouldBeTrue(harness.Sink.Describe());
 
         var started = DateTime.UtcNow;
@@ -139,7 +140,7 @@ public class ClaudeAdapterTests
         var details = harness.Sink.Describe();
         finished.Outcome.ShouldBe(Outcomes.Aborted, details);
         (DateTime.UtcNow - started).ShouldBeLessThan(TimeSpan.FromSeconds(5));
-        (await EventuallyAsync(() => MarkedProcesses(connection.RunMarker, "sleep 6543").Count == 0, TimeSpan.FromSeconds(5)))
+        (await Poll.UntilAsync(() => MarkedProcesses(connection.RunMarker, "sleep 6543").Count == 0, TimeSpan.FromSeconds(5)))
             .ShouldBeTrue($"sleep 6543 survived the abort: {string.Join(", ", MarkedProcesses(connection.RunMarker, "sleep 6543"))}");
         harness.Sink.Events.Single(e => e.Type == WorkerEventTypes.ToolFinished).IsError.ShouldBe(true);
 
@@ -209,7 +210,7 @@ public class ClaudeAdapterTests
         var marker = connection.RunMarker;
         await connection.SendPromptAsync("Wait.", CancellationToken.None).WaitAsync(TestTimeout);
         await harness.Sink.WaitForAsync(e => e.Type == WorkerEventTypes.ToolStarted, 1, TurnTimeout);
-        (await EventuallyAsync(() => MarkedProcesses(marker, "sleep 6543").Count > 0, TestTimeout)).ShouldBeTrue(harness.Sink.Describe());
+        (await Poll.UntilAsync(() => MarkedProcesses(marker, "sleep 6543").Count > 0, TestTimeout)).ShouldBeTrue(harness.Sink.Describe());
 
         await connection.StopAsync(TimeSpan.FromSeconds(4), CancellationToken.None).WaitAsync(TestTimeout);
 

@@ -184,23 +184,6 @@ internal sealed class ClaudeTestHarness : IAsyncDisposable
         }
     }
 
-    /// <summary>Polls (bounded) until <paramref name="condition"/> holds; the process table has no change notification.</summary>
-    public static async Task<bool> EventuallyAsync(Func<bool> condition, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                return false;
-            }
-
-            await Task.Delay(50);
-        }
-
-        return true;
-    }
-
     public async ValueTask DisposeAsync()
     {
         await Server.DisposeAsync();

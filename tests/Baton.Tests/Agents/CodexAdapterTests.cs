@@ -1,3 +1,4 @@
+using Baton.Tests.TestSupport;
 using System.Diagnostics;
 using System.Text.Json;
 using Baton.Agents;
@@ -118,7 +119,7 @@ public class CodexAdapterTests
         await using var connection = await new CodexAdapter(AppServer).StartAsync(bed.Context(), bed.Sink, CancellationToken.None).WaitAsync(TurnTimeout);
         await connection.SendPromptAsync("Sleep.", CancellationToken.None).WaitAsync(TurnTimeout);
         await bed.Sink.WaitForAsync(e => e.Type == WorkerEventTypes.ToolStarted && e.ToolInput == "sleep 6543", TurnTimeout);
-        (await EventuallyAsync(() => bed.TaggedProcesses("sleep 6543").Count > 0, TestTimeout)).ShouldBeTrue("the sleep never started");
+        (await Poll.UntilAsync(() => bed.TaggedProcesses("sleep 6543").Count > 0, TestTimeout)).ShouldBeTrue("the sleep never started");
 
         var clock = Stopwatch.StartNew();
         await connection.AbortAsync(CancellationToken.None).WaitAsync(TestTimeout);
@@ -126,7 +127,7 @@ public class CodexAdapterTests
 
         finished.Outcome.ShouldBe(Outcomes.Aborted, bed.Sink.Describe());
         clock.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(10));
-        (await EventuallyAsync(() => bed.TaggedProcesses("sleep 6543").Count == 0, TimeSpan.FromSeconds(10))).ShouldBeTrue("sleep 6543 outlived the abort");
+        (await Poll.UntilAsync(() => bed.TaggedProcesses("sleep 6543").Count == 0, TimeSpan.FromSeconds(10))).ShouldBeTrue("sleep 6543 outlived the abort");
         // The app-server itself lives on for the next turn.
         connection.Exited.IsCompleted.ShouldBeFalse();
         await connection.StopAsync(s_stopGrace, CancellationToken.None).WaitAsync(TestTimeout);
@@ -144,7 +145,7 @@ public class CodexAdapterTests
 
         finished.Outcome.ShouldBe(Outcomes.TimedOut, bed.Sink.Describe());
         finished.Reason!.ShouldContain("turn_timeout");
-        (await EventuallyAsync(() => bed.TaggedProcesses("sleep 6543").Count == 0, TimeSpan.FromSeconds(10))).ShouldBeTrue("sleep 6543 outlived the timeout");
+        (await Poll.UntilAsync(() => bed.TaggedProcesses("sleep 6543").Count == 0, TimeSpan.FromSeconds(10))).ShouldBeTrue("sleep 6543 outlived the timeout");
         await connection.StopAsync(s_stopGrace, CancellationToken.None).WaitAsync(TestTimeout);
     }
 
@@ -172,7 +173,7 @@ public class CodexAdapterTests
         {
             await connection.SendPromptAsync("Sleep.", CancellationToken.None).WaitAsync(TurnTimeout);
             await bed.Sink.WaitForAsync(e => e.Type == WorkerEventTypes.ToolStarted, TurnTimeout);
-            (await EventuallyAsync(() => bed.TaggedProcesses("sleep 6543").Count > 0, TestTimeout)).ShouldBeTrue("the sleep never started");
+            (await Poll.UntilAsync(() => bed.TaggedProcesses("sleep 6543").Count > 0, TestTimeout)).ShouldBeTrue("the sleep never started");
             ProcessTable.WithEnvironment(ProcessTable.RunMarkerVariable, connection.RunMarker).ShouldNotBeEmpty();
 
             await connection.StopAsync(s_stopGrace, CancellationToken.None).WaitAsync(TestTimeout);
@@ -201,7 +202,7 @@ public class CodexAdapterTests
         failure.Message.ShouldContain("initialize");
         failure.Message.ShouldContain("starting up"); // what the program said on stderr
         clock.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(8));
-        (await EventuallyAsync(() => bed.TaggedProcesses().Count == 0, TimeSpan.FromSeconds(5))).ShouldBeTrue("the silent program was left running");
+        (await Poll.UntilAsync(() => bed.TaggedProcesses().Count == 0, TimeSpan.FromSeconds(5))).ShouldBeTrue("the silent program was left running");
     }
 
     [Fact]

@@ -188,23 +188,6 @@ internal sealed class CodexTestBed : IAsyncDisposable
     /// <summary>Tagged processes whose command line contains <paramref name="text"/>.</summary>
     public IReadOnlyList<int> TaggedProcesses(string text) => [.. TaggedProcesses().Where(pid => CommandLine(pid).Contains(text, StringComparison.Ordinal))];
 
-    /// <summary>Polls (bounded) until <paramref name="condition"/> holds; the process table has no change notification.</summary>
-    public static async Task<bool> EventuallyAsync(Func<bool> condition, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                return false;
-            }
-
-            await Task.Delay(50);
-        }
-
-        return true;
-    }
-
     public async ValueTask DisposeAsync()
     {
         // Only matters when a test failed half-way: nothing of a run may outlive its test.

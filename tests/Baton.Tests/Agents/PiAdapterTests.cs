@@ -1,3 +1,4 @@
+using Baton.Tests.TestSupport;
 using System.Diagnostics;
 using System.Globalization;
 using Baton.Agents.Pi;
@@ -121,7 +122,7 @@ public class PiAdapterTests
         await using var pi = await bed.StartPiAsync();
         await pi.SendPromptAsync("Run it.", CancellationToken.None).WaitAsync(TestTimeout);
         await bed.Sink.WaitForAsync(e => e.Type == WorkerEventTypes.ToolStarted && e.ToolName == "bash", TurnTimeout);
-        await EventuallyAsync(() => ProcessesWithCommandLine(sleep).Count > 0, TimeSpan.FromSeconds(30), $"'{sleep}' running");
+        await Poll.UntilAsync(() => ProcessesWithCommandLine(sleep).Count > 0, TimeSpan.FromSeconds(30), $"'{sleep}' running");
 
         var clock = Stopwatch.StartNew();
         await pi.AbortAsync(CancellationToken.None).WaitAsync(TestTimeout);
@@ -131,7 +132,7 @@ public class PiAdapterTests
         finished.Outcome.ShouldBe(Outcomes.Aborted, bed.Sink.Transcript);
         clock.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(5));
         bed.Sink.Events.ShouldContain(e => e.Type == WorkerEventTypes.ToolFinished && e.ToolName == "bash" && e.IsError == true);
-        await EventuallyAsync(() => ProcessesWithCommandLine(sleep).Count == 0, TimeSpan.FromSeconds(5), $"'{sleep}' gone after the abort");
+        await Poll.UntilAsync(() => ProcessesWithCommandLine(sleep).Count == 0, TimeSpan.FromSeconds(5), $"'{sleep}' gone after the abort");
         pi.Exited.IsCompleted.ShouldBeFalse("an abort ends the turn, not the agent");
     }
 
@@ -243,7 +244,7 @@ public class PiAdapterTests
         await using var pi = await bed.StartPiAsync();
         await pi.SendPromptAsync("Run it.", CancellationToken.None).WaitAsync(TestTimeout);
         await bed.Sink.WaitForAsync(e => e.Type == WorkerEventTypes.ToolStarted && e.ToolName == "bash", TurnTimeout);
-        await EventuallyAsync(() => ProcessesWithCommandLine(sleep).Count > 0, TimeSpan.FromSeconds(30), $"'{sleep}' running");
+        await Poll.UntilAsync(() => ProcessesWithCommandLine(sleep).Count > 0, TimeSpan.FromSeconds(30), $"'{sleep}' running");
 
         await pi.StopAsync(TimeSpan.FromSeconds(10), CancellationToken.None).WaitAsync(TestTimeout);
 

@@ -225,21 +225,6 @@ internal sealed class PiTestBed : IAsyncDisposable
 
     public IReadOnlyList<int> MarkedProcesses() => ProcessTable.WithEnvironment(ProcessTable.RunMarkerVariable, Marker);
 
-    /// <summary>Polls until <paramref name="condition"/> holds, failing after <paramref name="timeout"/>.</summary>
-    public static async Task EventuallyAsync(Func<bool> condition, TimeSpan timeout, string because)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"not within {timeout.TotalSeconds} s: {because}");
-            }
-
-            await Task.Delay(50);
-        }
-    }
-
     /// <summary>Live processes whose command line contains <paramref name="text"/>.</summary>
     public static IReadOnlyList<int> ProcessesWithCommandLine(string text) => ProcessTable.WithCommandLine(text);
 

@@ -81,15 +81,8 @@ public sealed class SessionWorld : IAsyncDisposable
 
     public string SessionDirectory(string name) => Directory.GetDirectories(World.Home, name, SearchOption.AllDirectories).Single(d => Path.GetFileName(Path.GetDirectoryName(d)) == "sessions");
 
-    public static async Task WaitUntilAsync(Func<bool> condition, string what, int seconds = 15)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (!condition())
-        {
-            DateTime.UtcNow.ShouldBeLessThan(deadline, $"{what} did not happen within {seconds} s");
-            await Task.Delay(100);
-        }
-    }
+    public static Task WaitUntilAsync(Func<bool> condition, string what, int seconds = 15) =>
+        Poll.UntilAsync(condition, TimeSpan.FromSeconds(seconds), what);
 
     /// <summary>Live processes whose command line contains <paramref name="text"/>.</summary>
     public static IReadOnlyList<int> ProcessesWithCommandLine(string text) => ProcessTable.WithCommandLine(text);

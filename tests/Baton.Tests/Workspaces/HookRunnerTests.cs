@@ -1,3 +1,4 @@
+using Baton.Tests.TestSupport;
 using System.Diagnostics;
 using Baton.Workspaces;
 
@@ -48,7 +49,7 @@ public class HookRunnerTests : IDisposable
         result.Succeeded.ShouldBeFalse();
         watch.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(30));
         var childPid = int.Parse(await File.ReadAllTextAsync(marker), System.Globalization.CultureInfo.InvariantCulture);
-        await WaitUntilAsync(() => !ProcessIsRunning(childPid));
+        await Poll.UntilAsync(() => !ProcessIsRunning(childPid), TimeSpan.FromSeconds(10), "the hook's child process ending");
     }
 
     [Fact]
@@ -81,13 +82,4 @@ public class HookRunnerTests : IDisposable
         return File.Exists(stat) && !File.ReadAllText(stat).Split(' ')[2].Equals("Z", StringComparison.Ordinal);
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!condition())
-        {
-            DateTime.UtcNow.ShouldBeLessThan(deadline, "condition not reached within 10 s");
-            await Task.Delay(50);
-        }
-    }
 }
