@@ -50,12 +50,19 @@ public sealed class StateStore : IDisposable
         SqliteDb? db = null;
         try
         {
-            db = SqliteDb.Open(path, timeout);
+            // SQLite's own busy handler backs off to 100 ms sleeps and is not fair: with many writers one process can
+            // starve past the whole timeout (seen with 8 processes adding tasks at once). It only covers short waits;
+            // BEGIN is retried below with short, jittered sleeps until the real timeout.
+            db = SqliteDb.Open(path, s_busyHandlerSlice);
             // WAL persists in the file; foreign_keys and synchronous are per connection.
-            if (!string.Equals(db.ScalarText("PRAGMA journal_mode"), "wal", StringComparison.OrdinalIgnoreCase))
+            var opened = db;
+            RetryWhileBusy(() =>
             {
-                db.ScalarText("PRAGMA journal_mode = WAL");
-            }
+                if (!string.Equals(opened.ScalarText("PRAGMA journal_mode"), "wal", StringComparison.OrdinalIgnoreCase))
+                {
+                    opened.ScalarText("PRAGMA journal_mode = WAL");
+                }
+            }, timeout);
 
             db.Execute("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;");
             var store = new StateStore(db, batonHome) { BusyTimeout = timeout };
@@ -105,13 +112,37 @@ public sealed class StateStore : IDisposable
 
     public void Dispose() => _db.Dispose();
 
+    private static readonly TimeSpan s_busyHandlerSlice = TimeSpan.FromMilliseconds(50);
+
+    private void Begin(string begin) => RetryWhileBusy(() => _db.Execute(begin), BusyTimeout);
+
+    /// <summary>Runs <paramref name="action"/> again after a short, jittered pause while SQLite answers busy, up to <paramref name="timeout"/>.</summary>
+    private static void RetryWhileBusy(Action action, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            try
+            {
+                action();
+                return;
+            }
+            catch (SqliteException ex) when (ex.PrimaryCode == SqliteBusy && DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(Random.Shared.Next(1, 15));
+            }
+        }
+    }
+
+    private const int SqliteBusy = 5;
+
     private T InTransaction<T>(string begin, Func<SqliteDb, T> body)
     {
         lock (_gate)
         {
             try
             {
-                _db.Execute(begin);
+                Begin(begin);
                 try
                 {
                     var result = body(_db);
