@@ -56,6 +56,8 @@ public static class ErrorCodes
     public const string MethodNotAllowed = "method_not_allowed";
     public const string IssueNotFound = "issue_not_found";
     public const string SessionNotFound = "session_not_found";
+    public const string SessionNotBlocked = "session_not_blocked";
+    public const string BodyInvalid = "body_invalid";
     public const string OrchestratorUnavailable = "orchestrator_unavailable";
     public const string SnapshotTimeout = "snapshot_timeout";
     public const string SnapshotUnavailable = "snapshot_unavailable";

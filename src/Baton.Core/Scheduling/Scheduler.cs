@@ -103,6 +103,7 @@ public static class Scheduler
                 break;
             case AdoptSessions adopt:
                 change.OnAdopt(adopt.Sessions);
+                change.OnRestoreBlocked(adopt.Blocked ?? []);
                 break;
             case StartupCleanup cleanup:
                 change.OnStartupCleanup(cleanup.TerminalTasks);
@@ -701,6 +702,28 @@ public static class Scheduler
                     LastEventAt = session.LastEventAt ?? _now,
                 });
                 Emit(new Adopted(id, runId, session.SessionId));
+            }
+        }
+
+        public void OnRestoreBlocked(IReadOnlyList<BlockedSession> sessions)
+        {
+            foreach (var session in sessions.OrderBy(s => s.BlockedAt).ThenBy(s => s.SessionId, StringComparer.Ordinal))
+            {
+                // A live run or an earlier blocked session of the same task wins: one claim per task.
+                if (State.Claimed.Contains(session.Task.Id))
+                {
+                    continue;
+                }
+
+                PutBlocked(new BlockedEntry
+                {
+                    Task = session.Task,
+                    SessionId = session.SessionId,
+                    BlockedAt = session.BlockedAt,
+                    Question = session.Question,
+                    PendingAnswer = session.Answer,
+                    AnsweredAt = session.Answer is null ? null : _now,
+                });
             }
         }
 

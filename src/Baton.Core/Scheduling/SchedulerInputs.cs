@@ -62,7 +62,12 @@ public sealed record ConfigChanged(DateTimeOffset Now, SchedulerConfig Config) :
 /// Startup, before the first tick: sessions still alive from before a restart become running entries without a
 /// new dispatch, so a crash of the orchestrator never leads to two live agents for one task.
 /// </summary>
-public sealed record AdoptSessions(DateTimeOffset Now, IReadOnlyList<LiveSession> Sessions) : SchedulerInput(Now);
+/// <paramref name="Blocked"/> are runs that ended waiting for a person before the restart (their sessions recorded the
+/// question): they are blocked again instead of being dispatched afresh, and an answer recorded meanwhile is kept.
+public sealed record AdoptSessions(DateTimeOffset Now, IReadOnlyList<LiveSession> Sessions, IReadOnlyList<BlockedSession>? Blocked = null) : SchedulerInput(Now);
+
+/// <summary>A session that ended waiting for a person, found at startup (see <see cref="AdoptSessions"/>).</summary>
+public sealed record BlockedSession(TrackedTask Task, string SessionId, DateTimeOffset BlockedAt, string? Question, string? Answer = null);
 
 /// <summary>
 /// A live session found at startup. <paramref name="Task"/> is the task as last known (the daemon's database or a

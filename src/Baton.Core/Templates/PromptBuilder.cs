@@ -140,5 +140,22 @@ public static class PromptBuilder
             """;
     }
 
+    /// <summary>
+    /// What a fresh run is told after a person answered the question an earlier run stopped on: the question and the
+    /// answer, appended to the task's prompt (the earlier agent's conversation is gone; its work is in the workspace).
+    /// </summary>
+    public static string AnswerGuidance(string? question, string answer)
+    {
+        ArgumentNullException.ThrowIfNull(answer);
+        var asked = string.IsNullOrWhiteSpace(question) ? "(the question was not recorded)" : question.Trim();
+        return $"""
+            A person answered the question an earlier run of this task stopped on.
+
+            - The earlier run asked: {asked}
+            - The answer: {answer.Trim()}
+            - The earlier run's changes are in this workspace; continue from them with this answer instead of starting over.
+            """;
+    }
+
     private static string Iso(DateTimeOffset value) => LiquidValues.FormatIso(value.ToUniversalTime());
 }

@@ -16,6 +16,8 @@ namespace Baton.Core.Web;
 [JsonSerializable(typeof(SnapshotErrorBody))]
 [JsonSerializable(typeof(ApiErrorEnvelope))]
 [JsonSerializable(typeof(RefreshResult))]
+[JsonSerializable(typeof(AnswerRequest))]
+[JsonSerializable(typeof(AnswerAccepted))]
 [JsonSerializable(typeof(IssueDetail))]
 [JsonSerializable(typeof(SessionList))]
 [JsonSerializable(typeof(SessionDetail))]

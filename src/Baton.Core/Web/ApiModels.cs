@@ -168,6 +168,25 @@ public sealed record RefreshResult(bool Queued, bool Coalesced, DateTimeOffset R
     public static RefreshResult Accepted(DateTimeOffset requestedAt, bool coalesced) => new(true, coalesced, requestedAt, PollAndReconcile);
 }
 
+/// <summary>The body of <c>POST /api/v1/sessions/{name}/answer</c>.</summary>
+public sealed record AnswerRequest(string? Text);
+
+/// <summary>What became of an answer to a blocked session.</summary>
+public enum AnswerOutcome
+{
+    /// <summary>Recorded; the orchestrator starts a new run with it at its next tick.</summary>
+    Accepted,
+
+    /// <summary>The session exists but no run of it waits for a person.</summary>
+    NotBlocked,
+
+    /// <summary>No orchestrator knows the session.</summary>
+    NotFound,
+}
+
+/// <summary>The answer to an accepted <see cref="AnswerRequest"/> (HTTP 202).</summary>
+public sealed record AnswerAccepted(string Session, DateTimeOffset AcceptedAt);
+
 /// <summary>The values of an issue's <c>status</c>.</summary>
 public static class IssueStatuses
 {

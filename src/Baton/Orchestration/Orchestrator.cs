@@ -7,6 +7,7 @@ using Baton.Core.Events;
 using Baton.Core.Scheduling;
 using Baton.Core.Tasks;
 using Baton.Core.Templates;
+using Baton.Core.Web;
 using Baton.Core.Workflows;
 using Baton.Sessions;
 using Baton.Storage;
@@ -79,6 +80,9 @@ public sealed class Orchestrator : IAsyncDisposable
     private readonly ConcurrentDictionary<long, RunHandle> _runs = new();
     private readonly ConcurrentDictionary<long, CancellationTokenSource> _retryTimers = new();
     private readonly ConcurrentDictionary<string, SessionRecord> _adoptable = new(StringComparer.Ordinal);
+
+    /// <summary>Answers on their way to a new run, by task id: the question is closed once that run has started.</summary>
+    private readonly Dictionary<string, (SessionFiles Files, BlockedNote? Question, AnswerNote Answer)> _answering = new(StringComparer.Ordinal);
     private readonly ConcurrentBag<Task> _background = [];
     private readonly CancellationTokenSource _life = new();
     private SchedulerState _state;
@@ -225,9 +229,34 @@ public sealed class Orchestrator : IAsyncDisposable
             live.Add(new LiveSession(Track(found[0]), session.Name, status.StartedAt, null, Math.Max(status.Turns, 1), status.LastEventAt));
         }
 
-        if (live.Count > 0)
+        var blocked = new List<BlockedSession>();
+        foreach (var session in sessions.Where(s => s.TaskId is not null && !_adoptable.ContainsKey(s.Name)).OrderByDescending(s => s.CreatedAt))
         {
-            Enqueue(new AdoptSessions(Now, live));
+            var files = session.Files;
+            if (files.ReadBlocked() is not { } question || blocked.Any(b => b.Task.Id == session.TaskId) || live.Any(l => l.Task.Id == session.TaskId))
+            {
+                continue;
+            }
+
+            var found = await _options.Tracker.FetchByIdsAsync([session.TaskId!], cancellationToken).ConfigureAwait(false);
+            if (found.Count == 0)
+            {
+                continue;
+            }
+
+            // A person may have answered while no orchestrator ran: the answer is dispatched on the first tick.
+            var answer = files.ReadAnswer();
+            if (answer is not null)
+            {
+                _answering[session.TaskId!] = (files, question, answer);
+            }
+
+            blocked.Add(new BlockedSession(Track(found[0]), session.Name, question.BlockedAt, question.Question, answer is null ? null : PromptBuilder.AnswerGuidance(question.Question, answer.Text)));
+        }
+
+        if (live.Count > 0 || blocked.Count > 0)
+        {
+            Enqueue(new AdoptSessions(Now, live, blocked));
             await DrainAsync(cancellationToken).ConfigureAwait(false);
         }
     }
@@ -353,6 +382,7 @@ public sealed class Orchestrator : IAsyncDisposable
     /// <summary>§8.1: reconcile first, then dispatch from the active-state candidates.</summary>
     private async Task TickAsync(CancellationToken cancellationToken)
     {
+        CollectAnswers();
         TaskRefresh? refresh = null;
         var ids = State.ReconcileIds;
         if (ids.Count > 0)
@@ -452,7 +482,8 @@ public sealed class Orchestrator : IAsyncDisposable
                 Log.Info("task released", ("project", Project.Id), ("task_id", release.TaskId), ("identifier", IdentifierOf(release.TaskId)), ("reason", release.Reason));
                 break;
             case MarkBlocked blocked:
-                Log.Warn("task waits for a person", ("project", Project.Id), ("task_id", blocked.TaskId), ("session", blocked.SessionId), ("question", blocked.Question));
+                Log.Warn("task waits for a person", ("project", Project.Id), ("task_id", blocked.TaskId), ("identifier", IdentifierOf(blocked.TaskId)), ("session", blocked.SessionId), ("question", blocked.Question));
+                RecordQuestion(blocked);
                 break;
             case Adopted adopted:
                 if (_adoptable.TryRemove(adopted.SessionId, out var session))
@@ -484,6 +515,11 @@ public sealed class Orchestrator : IAsyncDisposable
         try
         {
             prompt = PromptBuilder.Render(workflow.Template, dispatch.Task.Task, dispatch.Attempt);
+            if (dispatch.FollowUp is { } answer)
+            {
+                // The agent that asked is gone (§10.5 posture): the new run gets the question and its answer with the prompt.
+                prompt = $"{prompt.TrimEnd()}\n\n{answer}";
+            }
         }
         catch (BatonException error)
         {
@@ -553,9 +589,9 @@ public sealed class Orchestrator : IAsyncDisposable
         {
             Background(() => StopSessionAsync(session, CancellationToken.None));
         }
-        else if (spawned.FollowUp is { } answer)
+        else if (spawned.FollowUp is not null && _answering.Remove(spawned.TaskId, out var answered))
         {
-            Background(() => SendFollowUpAsync(handle, answer));
+            CloseQuestion(answered.Files, answered.Question, answered.Answer);
         }
     }
 
@@ -658,6 +694,89 @@ public sealed class Orchestrator : IAsyncDisposable
             {
                 Log.Info($"workspace {outcome.Outcome}", ("project", Project.Id), ("task_id", taskId), ("identifier", identifier));
             }
+        }
+    }
+
+    // ---- Runs waiting for a person (§10.5 posture) -----------------------------------------------------------
+
+    /// <summary>
+    /// Records a person's answer to the question a blocked run of this orchestrator stopped on. The answer is written
+    /// beside the question in the session directory (so it survives a restart) and picked up by the next tick.
+    /// </summary>
+    public AnswerOutcome Answer(string sessionName, string text, string by)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(text);
+        var blocked = State.Blocked.Values.FirstOrDefault(b => string.Equals(b.SessionId, sessionName, StringComparison.Ordinal));
+        if (blocked is null)
+        {
+            return _options.Store.Read(db => SessionRows.FindByName(db, sessionName)).Any(s => s.Project == Project.InstanceId)
+                ? AnswerOutcome.NotBlocked
+                : AnswerOutcome.NotFound;
+        }
+
+        if (SessionFilesOf(sessionName) is not { } files)
+        {
+            return AnswerOutcome.NotFound;
+        }
+
+        files.WriteAnswer(new AnswerNote { Text = text, AnsweredAt = Now, By = by });
+        RequestPoll("answer");
+        return AnswerOutcome.Accepted;
+    }
+
+    private SessionFiles? SessionFilesOf(string? sessionName)
+    {
+        if (sessionName is null)
+        {
+            return null;
+        }
+
+        var session = _options.Store.Read(db => SessionRows.FindByName(db, sessionName)).FirstOrDefault(s => s.Project == Project.InstanceId);
+        return session?.Files;
+    }
+
+    private void RecordQuestion(MarkBlocked blocked)
+    {
+        if (SessionFilesOf(blocked.SessionId) is not { } files)
+        {
+            return;
+        }
+
+        files.WriteBlocked(new BlockedNote { TaskId = blocked.TaskId, TaskIdentifier = IdentifierOf(blocked.TaskId), Question = blocked.Question, BlockedAt = Now });
+    }
+
+    /// <summary>Answers written by <c>baton send</c> or the API since the last tick become <see cref="InputAnswered"/>.</summary>
+    private void CollectAnswers()
+    {
+        foreach (var blocked in State.Blocked.Values.Where(b => b.PendingAnswer is null && !_answering.ContainsKey(b.Task.Id)))
+        {
+            if (SessionFilesOf(blocked.SessionId) is not { } files || files.ReadAnswer() is not { } answer)
+            {
+                continue;
+            }
+
+            var question = files.ReadBlocked();
+            _answering[blocked.Task.Id] = (files, question, answer);
+            Log.Info("answer received", ("project", Project.Id), ("task_id", blocked.Task.Id), ("identifier", blocked.Task.Identifier), ("session", blocked.SessionId), ("by", answer.By));
+            Enqueue(new InputAnswered(Now, blocked.Task.Id, PromptBuilder.AnswerGuidance(question?.Question ?? blocked.Question, answer.Text)));
+        }
+
+        // An answer whose task left the blocked map without a run (reconciled away) is no longer on its way.
+        foreach (var taskId in _answering.Keys.Where(id => !State.Blocked.ContainsKey(id) && !State.Running.ContainsKey(id)).ToList())
+        {
+            _answering.Remove(taskId);
+        }
+    }
+
+    private void CloseQuestion(SessionFiles files, BlockedNote? question, AnswerNote answer)
+    {
+        try
+        {
+            files.CloseQuestion(question, answer);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Log.Warn("could not close the answered question", ("project", Project.Id), ("session_dir", files.Directory), ("error", ex.Message));
         }
     }
 

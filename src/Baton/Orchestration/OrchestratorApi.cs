@@ -136,6 +136,25 @@ public sealed class OrchestratorApi : IOrchestratorApi
         return RefreshResult.Accepted(_time.GetUtcNow(), coalesced: !queued);
     }
 
+    public Task<AnswerOutcome> AnswerAsync(string session, string text, CancellationToken cancellationToken)
+    {
+        ThrowIfStopping();
+        var outcome = AnswerOutcome.NotFound;
+        foreach (var orchestrator in _orchestrators)
+        {
+            switch (orchestrator.Answer(session, text, "api"))
+            {
+                case AnswerOutcome.Accepted:
+                    return Task.FromResult(AnswerOutcome.Accepted);
+                case AnswerOutcome.NotBlocked:
+                    outcome = AnswerOutcome.NotBlocked;
+                    break;
+            }
+        }
+
+        return Task.FromResult(outcome);
+    }
+
     public IReadOnlyList<SessionSummary> Sessions()
     {
         ThrowIfStopping();

@@ -108,6 +108,41 @@ public sealed record WorkerStatus
     public TokenUsage TotalUsage => PreviousRunsUsage.Add(Usage);
 }
 
+/// <summary>The question a run ended on (§10.5 posture: the task is blocked until a person answers).</summary>
+public sealed record BlockedNote
+{
+    public required string TaskId { get; init; }
+
+    public string? TaskIdentifier { get; init; }
+
+    public string? Question { get; init; }
+
+    public required DateTimeOffset BlockedAt { get; init; }
+}
+
+/// <summary>A person's answer to a <see cref="BlockedNote"/>.</summary>
+public sealed record AnswerNote
+{
+    public required string Text { get; init; }
+
+    public required DateTimeOffset AnsweredAt { get; init; }
+
+    /// <summary>Where it came from: <c>cli</c> (baton send) or <c>api</c>.</summary>
+    public required string By { get; init; }
+}
+
+/// <summary>A question and its answer after the orchestrator started a run with them.</summary>
+public sealed record AnsweredNote
+{
+    public string? Question { get; init; }
+
+    public required string Answer { get; init; }
+
+    public required DateTimeOffset AnsweredAt { get; init; }
+
+    public string? By { get; init; }
+}
+
 /// <summary>The files of one session directory.</summary>
 public sealed class SessionFiles(string directory)
 {
@@ -118,6 +153,9 @@ public sealed class SessionFiles(string directory)
     public const string PromptFile = "prompt.md";
     public const string PaneLogFile = "pane.log";
     public const string SocketFile = "worker.sock";
+    public const string BlockedFile = "blocked.json";
+    public const string AnswerFile = "answer.json";
+    public const string AnsweredFile = "answered.json";
 
     public string Directory { get; } = directory;
 
@@ -132,6 +170,15 @@ public sealed class SessionFiles(string directory)
     public string Prompt => Path.Combine(Directory, PromptFile);
 
     public string PaneLog => Path.Combine(Directory, PaneLogFile);
+
+    /// <summary>Written by the orchestrator when the session's run ended waiting for a person.</summary>
+    public string Blocked => Path.Combine(Directory, BlockedFile);
+
+    /// <summary>A person's answer to <see cref="Blocked"/>, waiting for the orchestrator to pick it up.</summary>
+    public string Answer => Path.Combine(Directory, AnswerFile);
+
+    /// <summary>The question and answer once the orchestrator started a run with them (kept for the record).</summary>
+    public string Answered => Path.Combine(Directory, AnsweredFile);
 
     public string AgentHome => Path.Combine(Directory, "agent");
 
@@ -179,6 +226,41 @@ public sealed class SessionFiles(string directory)
     public void WriteStatus(WorkerStatus status) =>
         AtomicFile.WriteAllText(Status, JsonSerializer.Serialize(status, SessionJsonContext.Default.WorkerStatus));
 
+    public BlockedNote? ReadBlocked() => ReadOptional(Blocked, SessionJsonContext.Default.BlockedNote);
+
+    public void WriteBlocked(BlockedNote note) =>
+        AtomicFile.WriteAllText(Blocked, JsonSerializer.Serialize(note, SessionJsonContext.Default.BlockedNote));
+
+    public AnswerNote? ReadAnswer() => ReadOptional(Answer, SessionJsonContext.Default.AnswerNote);
+
+    public void WriteAnswer(AnswerNote note) =>
+        AtomicFile.WriteAllText(Answer, JsonSerializer.Serialize(note, SessionJsonContext.Default.AnswerNote));
+
+    /// <summary>
+    /// Closes the question once its answer is on its way to a new run: the pair is kept in answered.json, and
+    /// blocked.json and answer.json go, so neither a restart nor a second <c>baton send</c> answers it twice.
+    /// </summary>
+    public void CloseQuestion(BlockedNote? question, AnswerNote answer)
+    {
+        var record = new AnsweredNote { Question = question?.Question, Answer = answer.Text, AnsweredAt = answer.AnsweredAt, By = answer.By };
+        AtomicFile.WriteAllText(Answered, JsonSerializer.Serialize(record, SessionJsonContext.Default.AnsweredNote));
+        File.Delete(Answer);
+        File.Delete(Blocked);
+    }
+
+    private static T? ReadOptional<T>(string path, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
+        where T : class
+    {
+        try
+        {
+            return File.Exists(path) ? JsonSerializer.Deserialize(File.ReadAllText(path), type) : null;
+        }
+        catch (Exception ex) when (ex is IOException or JsonException)
+        {
+            return null;
+        }
+    }
+
     public IEnumerable<WorkerEvent> ReadEvents()
     {
         if (!File.Exists(Events))
@@ -212,4 +294,7 @@ public sealed class SessionFiles(string directory)
 [JsonSerializable(typeof(SessionManifest))]
 [JsonSerializable(typeof(WorkerStatus))]
 [JsonSerializable(typeof(WorkerEvent))]
+[JsonSerializable(typeof(BlockedNote))]
+[JsonSerializable(typeof(AnswerNote))]
+[JsonSerializable(typeof(AnsweredNote))]
 public sealed partial class SessionJsonContext : JsonSerializerContext;

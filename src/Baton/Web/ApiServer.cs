@@ -199,6 +199,7 @@ public sealed class ApiServer : IAsyncDisposable
         app.Map("/api/v1/refresh", Only(HttpMethods.Post, RefreshAsync));
         app.Map("/api/v1/sessions", Only(HttpMethods.Get, SessionsAsync));
         app.Map("/api/v1/sessions/{name}", Only(HttpMethods.Get, SessionAsync));
+        app.Map("/api/v1/sessions/{name}/answer", Only(HttpMethods.Post, AnswerAsync));
         app.Map("/api/v1/events", Only(HttpMethods.Get, EventsAsync));
         app.Map("/api/v1/{issue_identifier}", Only(HttpMethods.Get, IssueAsync));
         app.Map("/{**path}", NotFoundAsync);
@@ -414,6 +415,39 @@ public sealed class ApiServer : IAsyncDisposable
         return _api.Session(name) is { } detail
             ? WriteJsonAsync(http, StatusCodes.Status200OK, detail, ApiJsonContext.Default.SessionDetail)
             : WriteErrorAsync(http, StatusCodes.Status404NotFound, ErrorCodes.SessionNotFound, $"no session {name}");
+    }
+
+    private async Task AnswerAsync(HttpContext http)
+    {
+        var name = (string)http.Request.RouteValues["name"]!;
+        AnswerRequest? body;
+        try
+        {
+            body = await JsonSerializer.DeserializeAsync(http.Request.Body, ApiJsonContext.Default.AnswerRequest, http.RequestAborted).ConfigureAwait(false);
+        }
+        catch (JsonException)
+        {
+            body = null;
+        }
+
+        if (body?.Text is not { } text || string.IsNullOrWhiteSpace(text))
+        {
+            await WriteErrorAsync(http, StatusCodes.Status400BadRequest, ErrorCodes.BodyInvalid, "send a JSON object with a non-empty \"text\": {\"text\": \"your answer\"}").ConfigureAwait(false);
+            return;
+        }
+
+        switch (await _api.AnswerAsync(name, text, http.RequestAborted).ConfigureAwait(false))
+        {
+            case AnswerOutcome.Accepted:
+                await WriteJsonAsync(http, StatusCodes.Status202Accepted, new AnswerAccepted(name, DateTimeOffset.UtcNow), ApiJsonContext.Default.AnswerAccepted).ConfigureAwait(false);
+                break;
+            case AnswerOutcome.NotBlocked:
+                await WriteErrorAsync(http, StatusCodes.Status409Conflict, ErrorCodes.SessionNotBlocked, $"{name} is not waiting for an answer").ConfigureAwait(false);
+                break;
+            default:
+                await WriteErrorAsync(http, StatusCodes.Status404NotFound, ErrorCodes.SessionNotFound, $"no session {name}").ConfigureAwait(false);
+                break;
+        }
     }
 
     /// <summary>

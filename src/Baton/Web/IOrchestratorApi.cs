@@ -22,6 +22,12 @@ public interface IOrchestratorApi
     /// <summary>Queues an immediate poll plus reconciliation; coalesced when one is already running or due (§13.7.2).</summary>
     RefreshResult RequestRefresh();
 
+    /// <summary>
+    /// A person's answer to the question a blocked session's run stopped on (the §10.5 posture: user input blocks the
+    /// task until a person answers); accepted answers start a new run of the task with the question and answer.
+    /// </summary>
+    Task<AnswerOutcome> AnswerAsync(string session, string text, CancellationToken cancellationToken);
+
     IReadOnlyList<SessionSummary> Sessions();
 
     SessionDetail? Session(string name);

@@ -234,4 +234,43 @@ public class ContinuationAndBlockedTests
         h.Feed(new InputAnswered(h.Now, "id-INT-1", "hello")).ShouldBeEmpty();
         h.State.ShouldBeSameAs(before);
     }
+
+    [Fact]
+    public void Spec_14_3_RestartWithABlockedSession_BlocksItAgainInsteadOfDispatching()
+    {
+        var h = new SchedulerHarness();
+        var task = T("INT-1");
+
+        h.Feed(new AdoptSessions(h.Now, [], [new BlockedSession(task, "app-1", h.Now, "Which region?")])).ShouldBeEmpty();
+
+        h.State.Blocked[task.Id].Question.ShouldBe("Which region?");
+        h.State.Claimed.ShouldContain(task.Id);
+        h.Tick(task).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public void Spec_14_3_RestartWithAnAnsweredBlockedSession_DispatchesTheAnswerOnTheFirstTick()
+    {
+        var h = new SchedulerHarness();
+        var task = T("INT-1");
+        h.Feed(new AdoptSessions(h.Now, [], [new BlockedSession(task, "app-1", h.Now, "Which region?", "eu-west-1")]));
+
+        var revalidate = h.Tick(task).OfType<Revalidate>().ShouldHaveSingleItem();
+        var dispatch = h.Feed(new Revalidated(h.Now, task.Id, revalidate.RunId, TaskLookup.Of(task))).OfType<Dispatch>().Single();
+
+        dispatch.FollowUp.ShouldBe("eu-west-1");
+        dispatch.Kind.ShouldBe(RetryKind.Answer);
+    }
+
+    [Fact]
+    public void Spec_14_3_RestartWithALiveSessionAndABlockedOneForTheSameTask_KeepsOnlyTheLiveRun()
+    {
+        var h = new SchedulerHarness();
+        var task = T("INT-1");
+
+        h.Feed(new AdoptSessions(h.Now, [new LiveSession(task, "app-2", h.Now)], [new BlockedSession(task, "app-1", h.Now, "?")]));
+
+        h.State.Running.ShouldContainKey(task.Id);
+        h.State.Blocked.ShouldBeEmpty();
+    }
 }

@@ -190,6 +190,19 @@ public class PromptBuilderTests
     }
 
     [Fact]
+    public void AnswerGuidance_QuestionAndAnswer_CarriesBothTrimmed()
+    {
+        var text = PromptBuilder.AnswerGuidance("  Which region? ", " eu-west-1\n");
+
+        text.ShouldContain("The earlier run asked: Which region?");
+        text.ShouldContain("The answer: eu-west-1");
+    }
+
+    [Fact]
+    public void AnswerGuidance_NoQuestion_SaysItWasNotRecorded() =>
+        PromptBuilder.AnswerGuidance(null, "yes").ShouldContain("(the question was not recorded)");
+
+    [Fact]
     public void ContinuationGuidance_Turn_NamesTurnAndMax()
     {
         var text = PromptBuilder.ContinuationGuidance(2, 20);

@@ -193,6 +193,54 @@ public class ApiServerTests
     }
 
     [Fact]
+    public async Task Answer_BlockedSession_Returns202AndHandsTheTextOver()
+    {
+        var api = new TestOrchestratorApi();
+        api.BlockedSessions.Add("mt-1");
+        await using var server = await StartAsync(api);
+        using var http = Client();
+
+        using var response = await http.PostAsync(new Uri(server.BaseUrl + "/api/v1/sessions/mt-1/answer"), new StringContent("""{"text":"eu-west-1"}""", Encoding.UTF8, "application/json"));
+        var json = await ReadJsonAsync(response);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.Accepted);
+        json.GetProperty("session").GetString().ShouldBe("mt-1");
+        api.Answers.ShouldBe([("mt-1", "eu-west-1")]);
+    }
+
+    [Theory]
+    [InlineData("mt-1", """{"text":"yes"}""", HttpStatusCode.Conflict, "session_not_blocked")]
+    [InlineData("mt-404", """{"text":"yes"}""", HttpStatusCode.NotFound, "session_not_found")]
+    [InlineData("mt-1", """{"text":"  "}""", HttpStatusCode.BadRequest, "body_invalid")]
+    [InlineData("mt-1", """not json""", HttpStatusCode.BadRequest, "body_invalid")]
+    [InlineData("mt-1", """{}""", HttpStatusCode.BadRequest, "body_invalid")]
+    public async Task Answer_BadRequestOrNoBlockedRun_ReturnsTheErrorEnvelope(string session, string body, HttpStatusCode expected, string code)
+    {
+        var api = new TestOrchestratorApi();
+        api.SessionDetails["mt-1"] = new SessionDetail { Session = Samples.Session("mt-1") };
+        await using var server = await StartAsync(api);
+        using var http = Client();
+
+        using var response = await http.PostAsync(new Uri(server.BaseUrl + $"/api/v1/sessions/{session}/answer"), new StringContent(body, Encoding.UTF8, "application/json"));
+
+        response.StatusCode.ShouldBe(expected);
+        ShouldBeEnvelope(await ReadJsonAsync(response), code);
+        api.Answers.ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task Answer_Get_Returns405()
+    {
+        await using var server = await StartAsync(new TestOrchestratorApi());
+        using var http = Client();
+
+        var (status, json) = await GetJsonAsync(http, server, "/api/v1/sessions/mt-1/answer");
+
+        status.ShouldBe(HttpStatusCode.MethodNotAllowed);
+        ShouldBeEnvelope(json, "method_not_allowed");
+    }
+
+    [Fact]
     public async Task Refresh_OrchestratorUnavailable_Returns503()
     {
         await using var server = await StartAsync(new TestOrchestratorApi { Unavailable = true });

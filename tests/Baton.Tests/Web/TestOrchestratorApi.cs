@@ -51,6 +51,26 @@ internal sealed class TestOrchestratorApi : IOrchestratorApi
         return RefreshResult.Accepted(Samples.Now, CoalesceRefresh);
     }
 
+    /// <summary>Sessions waiting for a person; an accepted answer is recorded in <see cref="Answers"/> and leaves the set.</summary>
+    public HashSet<string> BlockedSessions { get; } = new(StringComparer.Ordinal);
+
+    public List<(string Session, string Text)> Answers { get; } = [];
+
+    public Task<AnswerOutcome> AnswerAsync(string session, string text, CancellationToken cancellationToken)
+    {
+        ThrowIfUnavailable();
+        lock (Answers)
+        {
+            if (BlockedSessions.Remove(session))
+            {
+                Answers.Add((session, text));
+                return Task.FromResult(AnswerOutcome.Accepted);
+            }
+
+            return Task.FromResult(SessionDetails.ContainsKey(session) ? AnswerOutcome.NotBlocked : AnswerOutcome.NotFound);
+        }
+    }
+
     public IReadOnlyList<SessionSummary> Sessions()
     {
         ThrowIfUnavailable();

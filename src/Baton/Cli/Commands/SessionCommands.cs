@@ -427,6 +427,11 @@ public sealed class SendCommand : BatonCommand
         }
 
         var state = sessions.Service.Observe(session);
+        if (!state.WorkerAlive && session.Files.ReadBlocked() is { } question)
+        {
+            return Answer(parseResult, session, question, message);
+        }
+
         if (!state.WorkerAlive || state.Reported?.Socket is not { } socket)
         {
             throw new BatonException(
@@ -445,6 +450,31 @@ public sealed class SendCommand : BatonCommand
         var view = new SentView(session.Name, reply.Message ?? WorkerCommands.FollowUp, reply.Status?.Status ?? state.Status);
         return WriteData(parseResult, view, SessionJsonViews.Default.SentView, console =>
             console.MarkupLine($"Delivered to [bold]{Markup.Escape(view.Session)}[/] as {(view.Delivered == "steer" ? "steering" : "a follow-up")}."));
+    }
+
+    /// <summary>
+    /// The session's run ended waiting for a person (blocked.json, written by the orchestrator): the message is the
+    /// answer. It is written beside the question and the project's orchestrator is woken to start a new run with it.
+    /// </summary>
+    private int Answer(ParseResult parseResult, SessionRecord session, BlockedNote question, string message)
+    {
+        if (string.IsNullOrWhiteSpace(message))
+        {
+            throw new BatonException(ErrorCodes.BadUsage, "the answer is empty", $"Write the answer, e.g. 'baton send {session.Name} \"Use eu-west-1\"'.", ExitCodes.BadUsage);
+        }
+
+        session.Files.WriteAnswer(new AnswerNote { Text = message, AnsweredAt = Context.Time.GetUtcNow(), By = "cli" });
+        if (Path.GetDirectoryName(Path.GetDirectoryName(session.Files.Directory)) is { } instance)
+        {
+            Tracking.Local.WakeOnExit.Touch(instance);
+        }
+
+        var view = new SentView(session.Name, "answer", SessionStatus.WaitingForInput);
+        return WriteData(parseResult, view, SessionJsonViews.Default.SentView, console =>
+        {
+            console.MarkupLine($"Answered [bold]{Markup.Escape(view.Session)}[/]'s question{(question.Question is { } q ? $" ([italic]{Markup.Escape(q)}[/])" : string.Empty)}.");
+            console.MarkupLine($"The orchestrator starts a new run of {Markup.Escape(question.TaskIdentifier ?? session.TaskIdentifier ?? "the task")} with it (it needs 'baton run' to be running).");
+        });
     }
 }
 

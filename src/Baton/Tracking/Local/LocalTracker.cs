@@ -543,13 +543,15 @@ internal readonly struct WakeOnExit(Project project) : IDisposable
 
     public static string PathFor(Project project) => System.IO.Path.Combine(project.InstanceDirectory, FileName);
 
-    public void Dispose()
+    public void Dispose() => Touch(project.InstanceDirectory);
+
+    /// <summary>Wakes the orchestrator of the project whose instance directory is <paramref name="instanceDirectory"/>.</summary>
+    public static void Touch(string instanceDirectory)
     {
         try
         {
-            var path = PathFor(project);
-            Directory.CreateDirectory(project.InstanceDirectory);
-            File.WriteAllText(path, DateTimeOffset.UtcNow.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+            Directory.CreateDirectory(instanceDirectory);
+            File.WriteAllText(System.IO.Path.Combine(instanceDirectory, FileName), DateTimeOffset.UtcNow.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
