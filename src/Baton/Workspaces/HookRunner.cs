@@ -62,7 +62,7 @@ public static class HookRunner
         CancellationToken cancellationToken = default)
     {
         var result = await ProcessRunner.RunAsync(
-            new ProcessSpec("bash", ["-lc", script])
+            new ProcessSpec("bash", LoginShell.Arguments(script, environment.GetValueOrDefault("PATH") ?? Environment.GetEnvironmentVariable("PATH")))
             {
                 WorkingDirectory = workspacePath,
                 Environment = environment,

@@ -25,6 +25,22 @@ public class HookRunnerTests : IDisposable
     }
 
     [Fact]
+    public async Task RunAsync_ProgramOnlyOnTheCallersPath_IsFoundDespiteTheLoginShellResettingPath()
+    {
+        // Debian's /etc/profile sets PATH from scratch in a login shell (bash -l), which Symphony prescribes.
+        var bin = Directory.CreateDirectory(Path.Combine(_dir, "my-tools")).FullName;
+        var tool = Path.Combine(bin, "baton-hook-probe");
+        File.WriteAllText(tool, "#!/bin/sh\necho probe ran\n");
+        File.SetUnixFileMode(tool, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var env = new Dictionary<string, string?>(s_env) { ["PATH"] = $"{bin}:/usr/bin:/bin" };
+
+        var result = await HookRunner.RunAsync(HookNames.AfterCreate, "baton-hook-probe\nfalse_command_on_line_2", _dir, env, TimeSpan.FromSeconds(30)).WaitAsync(TimeSpan.FromSeconds(60));
+
+        result.Output.ShouldContain("probe ran");
+        result.Output.ShouldContain("line 2:"); // the PATH prefix does not shift the script's line numbers
+    }
+
+    [Fact]
     public async Task RunAsync_NonZeroExit_IsAFailureWithItsCode()
     {
         var result = await HookRunner.RunAsync(HookNames.BeforeRun, "exit 7", _dir, s_env, TimeSpan.FromSeconds(30)).WaitAsync(TimeSpan.FromSeconds(60));

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Baton.Core.Agents;
 using Baton.Core.Errors;
 using Baton.Core.Events;
+using Baton.Processes;
 
 namespace Baton.Agents.Codex;
 
@@ -85,7 +86,7 @@ public sealed class CodexAdapter(CodexAdapterOptions? options = null) : IAgentAd
         }
 
         var spec = custom
-            ? new AgentProcessSpec("bash", ["-lc", context.Command!], context.Workspace) { Environment = setup.Environment, RunMarker = setup.RunMarker }
+            ? new AgentProcessSpec("bash", LoginShell.Arguments(context.Command!, setup.Environment.GetValueOrDefault("PATH") ?? System.Environment.GetEnvironmentVariable("PATH")), context.Workspace) { Environment = setup.Environment, RunMarker = setup.RunMarker }
             : new AgentProcessSpec(codex!, ["app-server"], context.Workspace) { Environment = setup.Environment, RunMarker = setup.RunMarker };
         try
         {

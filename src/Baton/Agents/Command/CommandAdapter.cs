@@ -1,5 +1,6 @@
 using Baton.Core.Errors;
 using Baton.Core.Events;
+using Baton.Processes;
 using Baton.Core.Workspaces;
 
 namespace Baton.Agents.Command;
@@ -57,21 +58,13 @@ public sealed class CommandAdapter : IAgentAdapter
                 ? command.Replace(PromptPlaceholder, ShellQuote.Quote(prompt), StringComparison.Ordinal)
                 : command;
 
-            // bash -l reads /etc/profile, which resets PATH: put baton's directory back in front so the agent can call
-            // baton (Symphony's model: the agent moves its own task).
-            if (context.Environment.GetValueOrDefault("BATON_EXECUTABLE") is { Length: > 0 } baton && Path.IsPathRooted(baton)
-                && Path.GetDirectoryName(baton) is { Length: > 0 } batonDirectory)
-            {
-                line = $"export PATH={ShellQuote.Quote(batonDirectory)}:\"$PATH\"\n{line}";
-            }
-
             var environment = new Dictionary<string, string?>(context.Environment)
             {
                 ["BATON_PROMPT"] = prompt,
                 ["TMPDIR"] = Path.Combine(context.AgentHome, "tmp"),
             };
             var process = AgentProcess.Start(
-                new AgentProcessSpec("bash", ["-lc", line], context.Workspace) { Environment = environment, RunMarker = MarkerOf(context) },
+                new AgentProcessSpec("bash", LoginShell.Arguments(line, context.Environment.GetValueOrDefault("PATH") ?? System.Environment.GetEnvironmentVariable("PATH")), context.Workspace) { Environment = environment, RunMarker = MarkerOf(context) },
                 sink,
                 "command");
             _current = process;
