@@ -41,6 +41,7 @@ public static class Program
             Phase("workspace create", () => WorkspaceCreateBench.Run(options, scratch, template, gitLog, notes));
             Phase("safety analysis", () => SafetyBench.Run(options, scratch, template, gitLog, notes));
             Phase("sessions", () => SessionsBench.Run(options, scratch, gitLog, notes));
+            Phase("orchestrator", () => OrchestratorBench.Run(options, scratch, notes));
 
             Row.Print(Console.Out, rows);
             Console.Out.WriteLine();
@@ -104,7 +105,7 @@ public static class Program
     }
 }
 
-internal sealed record BenchOptions(string Baton, string Hello, int Runs, int Tasks, int ListRuns, int Workspaces, int CreateRounds, int AnalyzeWorkspaces, int AnalyzeRuns, int Sessions, int SpawnRuns, int SessionListRuns, string? Only, string? Scratch)
+internal sealed record BenchOptions(string Baton, string Hello, int Runs, int Tasks, int ListRuns, int Workspaces, int CreateRounds, int AnalyzeWorkspaces, int AnalyzeRuns, int Sessions, int SpawnRuns, int SessionListRuns, int DispatchRuns, int OrchestratorTasks, int IdleSessions, string? Only, string? Scratch)
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -120,6 +121,9 @@ internal sealed record BenchOptions(string Baton, string Hello, int Runs, int Ta
         var sessions = 100;
         var spawnRuns = 10;
         var sessionListRuns = 10;
+        var dispatchRuns = 10;
+        var orchestratorTasks = 200;
+        var idleSessions = 100;
         string? only = null;
         string? scratch = null;
         for (var i = 0; i < args.Length; i++)
@@ -140,9 +144,12 @@ internal sealed record BenchOptions(string Baton, string Hello, int Runs, int Ta
                 case "--sessions": sessions = NextInt(); break;
                 case "--spawn-runs": spawnRuns = NextInt(); break;
                 case "--session-list-runs": sessionListRuns = NextInt(); break;
+                case "--dispatch-runs": dispatchRuns = NextInt(); break;
+                case "--orchestrator-tasks": orchestratorTasks = NextInt(); break;
+                case "--idle-sessions": idleSessions = NextInt(); break;
                 case "--only": only = Next(); break;
                 case "--scratch": scratch = Next(); break;
-                default: throw new ArgumentException($"unknown argument '{args[i]}' (usage: --baton PATH --hello PATH [--runs 20] [--tasks 5000] [--list-runs 10] [--workspaces 20] [--create-rounds 3] [--analyze-workspaces 50] [--analyze-runs 5] [--sessions 100] [--spawn-runs 10] [--session-list-runs 10] [--only start-up|task|create|safety|sessions] [--scratch DIR])");
+                default: throw new ArgumentException($"unknown argument '{args[i]}' (usage: --baton PATH --hello PATH [--runs 20] [--tasks 5000] [--list-runs 10] [--workspaces 20] [--create-rounds 3] [--analyze-workspaces 50] [--analyze-runs 5] [--sessions 100] [--spawn-runs 10] [--session-list-runs 10] [--dispatch-runs 10] [--orchestrator-tasks 200] [--idle-sessions 100] [--only start-up|task|create|safety|sessions|orchestrator] [--scratch DIR])");
             }
         }
 
@@ -159,6 +166,9 @@ internal sealed record BenchOptions(string Baton, string Hello, int Runs, int Ta
             Math.Max(sessions, 3),
             Math.Max(spawnRuns, 2),
             Math.Max(sessionListRuns, 1),
+            Math.Max(dispatchRuns, 2),
+            Math.Max(orchestratorTasks, 1),
+            Math.Max(idleSessions, 1),
             only,
             scratch);
     }
