@@ -213,7 +213,7 @@ public sealed class Orchestrator : IAsyncDisposable
         var live = new List<LiveSession>();
         foreach (var session in sessions.Where(s => s.TaskId is not null))
         {
-            var observed = _options.Sessions.Observe(session);
+            var observed = await SettleAsync(session, cancellationToken).ConfigureAwait(false);
             if (!observed.WorkerAlive || observed.Reported is not { } status)
             {
                 continue;
@@ -259,6 +259,44 @@ public sealed class Orchestrator : IAsyncDisposable
             Enqueue(new AdoptSessions(Now, live, blocked));
             await DrainAsync(cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// What a previous orchestrator left in a state that could put a second agent on a task once this one dispatches
+    /// it again (a <c>kill -9</c> can land anywhere): a worker still starting (its tmux pane runs, no status yet) is
+    /// given <see cref="SpawnRequest.StartWait"/> to come up and is then adopted, or stopped; agent processes whose
+    /// worker died (orphaned) are killed. Either way, after this no process of the session runs unless it is adopted.
+    /// </summary>
+    private async Task<SessionState> SettleAsync(SessionRecord session, CancellationToken cancellationToken)
+    {
+        var observed = _options.Sessions.Observe(session);
+        if (!observed.WorkerAlive && observed.Reported is null && session.Runtime == Runtimes.SessionRuntimes.Tmux
+            && await _options.Sessions.Tmux.HasSessionAsync(session.RuntimeName, cancellationToken).ConfigureAwait(false))
+        {
+            var deadline = session.CreatedAt + TimeSpan.FromSeconds(60);
+            while (!observed.WorkerAlive && Now < deadline)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(200), _options.Time, cancellationToken).ConfigureAwait(false);
+                observed = _options.Sessions.Observe(session);
+            }
+
+            if (!observed.WorkerAlive)
+            {
+                Log.Warn("stopping a session that never finished starting", ("project", Project.Id), ("task_id", session.TaskId), ("identifier", session.TaskIdentifier), ("session", session.Name));
+                await _options.Sessions.Tmux.KillSessionAsync(session.RuntimeName, cancellationToken).ConfigureAwait(false);
+                await StopSessionAsync(session, cancellationToken).ConfigureAwait(false);
+                return _options.Sessions.Observe(session);
+            }
+        }
+
+        if (observed.Status == Core.Sessions.SessionStatus.Orphaned)
+        {
+            Log.Warn("killing the agent of a session whose worker died", ("project", Project.Id), ("task_id", session.TaskId), ("identifier", session.TaskIdentifier), ("session", session.Name));
+            await StopSessionAsync(session, cancellationToken).ConfigureAwait(false);
+            observed = _options.Sessions.Observe(session);
+        }
+
+        return observed;
     }
 
     /// <summary>§8.6: workspaces of terminal tasks go at startup (through the safety check: work is never deleted).</summary>
@@ -812,6 +850,12 @@ public sealed class Orchestrator : IAsyncDisposable
                 if (ended || dead)
                 {
                     ReadEvents(handle, files, offset);
+                    if (dead)
+                    {
+                        // A worker killed from outside leaves its agent running: reap it before the retry starts another.
+                        await StopSessionAsync(session, CancellationToken.None).ConfigureAwait(false);
+                    }
+
                     if (handle.CleanOnExit)
                     {
                         await CleanAsync(handle.TaskId, session.TaskIdentifier ?? handle.TaskId, session.Branch, CancellationToken.None).ConfigureAwait(false);
