@@ -19,7 +19,7 @@ public sealed record CodexServerReply(JsonNode? Result, string? ErrorMessage, bo
 /// <summary>
 /// Maps Codex's two machine-readable streams into Baton's worker events: the app-server's JSON-RPC notifications
 /// (<c>turn/started</c>, <c>item/started</c>, <c>item/completed</c>, <c>thread/tokenUsage/updated</c>,
-/// <c>turn/completed</c>, <c>error</c>…) and <c>codex exec --json</c> lines (<c>thread.started</c>,
+/// <c>account/rateLimits/updated</c>, <c>turn/completed</c>, <c>error</c>…) and <c>codex exec --json</c> lines (<c>thread.started</c>,
 /// <c>item.completed</c>, <c>turn.completed</c>, <c>turn.failed</c>…). Verified against codex-cli 0.169.0.
 /// <para>
 /// Stateful but pure: it tracks the open turn, the open tools and the token totals of one run, and never does I/O.
@@ -195,11 +195,29 @@ public sealed class CodexEventMapper
                     ? Usage(total, now)
                     : [];
             case "codex/event/token_count":
-                // The legacy event wrapper: the absolute total sits in msg.info.total_token_usage.
-                return parameters.TryGetProperty("msg", out var msg) && msg.TryGetProperty("info", out var info)
-                    && info.ValueKind == JsonValueKind.Object && info.TryGetProperty("total_token_usage", out var legacyTotal)
-                    ? Usage(legacyTotal, now)
-                    : [];
+            {
+                // The legacy event wrapper: the absolute total sits in msg.info.total_token_usage, limits in msg.rate_limits.
+                if (!parameters.TryGetProperty("msg", out var msg) || msg.ValueKind != JsonValueKind.Object)
+                {
+                    return [];
+                }
+
+                var events = new List<WorkerEvent>();
+                if (msg.TryGetProperty("info", out var info) && info.ValueKind == JsonValueKind.Object && info.TryGetProperty("total_token_usage", out var legacyTotal))
+                {
+                    events.AddRange(Usage(legacyTotal, now));
+                }
+
+                if (msg.TryGetProperty("rate_limits", out var legacyLimits))
+                {
+                    events.AddRange(RateLimits(legacyLimits, now));
+                }
+
+                return events;
+            }
+
+            case "account/rateLimits/updated":
+                return parameters.TryGetProperty("rateLimits", out var limits) ? RateLimits(limits, now) : [];
             case "error":
             {
                 var message = ErrorMessage(parameters) ?? "Codex reported an error";
@@ -260,7 +278,7 @@ public sealed class CodexEventMapper
     /// with approval policy <c>never</c> (<paramref name="autoApprove"/>); otherwise nobody is there to approve, so
     /// the request is refused, <c>input_requested</c> is emitted and the turn ends as <c>input_required</c> (the
     /// same posture as Symphony's reference runner). Questions for the user always end the turn that way. A dynamic
-    /// tool call gets a structured failure and the turn goes on (Baton registers no dynamic tools).
+    /// tool call that reaches here (the run offers no such host tool) gets a structured failure and the turn goes on.
     /// </summary>
     public CodexServerReply DecideServerRequest(string method, JsonElement parameters, bool autoApprove, DateTimeOffset now)
     {
@@ -287,7 +305,7 @@ public sealed class CodexEventMapper
             case "item/tool/call":
             {
                 var tool = Str(parameters, "tool") ?? "?";
-                var text = $"Unsupported dynamic tool '{tool}': Baton registers no dynamic tools.";
+                var text = $"Unsupported dynamic tool '{tool}': this run offers no such tool.";
                 var result = new JsonObject
                 {
                     ["success"] = false,
@@ -415,6 +433,13 @@ public sealed class CodexEventMapper
         });
         return events;
     }
+
+    /// <summary>
+    /// A rate-limit snapshot, passed on as Codex sent it (§13.5 keeps the latest payload). Codex's updates are sparse
+    /// (fields it does not know are null); the orchestrator shows the latest one rather than guessing a merge.
+    /// </summary>
+    private IReadOnlyList<WorkerEvent> RateLimits(JsonElement payload, DateTimeOffset now) =>
+        payload.ValueKind == JsonValueKind.Object ? [Make(now, WorkerEventTypes.RateLimits) with { RateLimits = payload.Clone() }] : [];
 
     private IReadOnlyList<WorkerEvent> AgentMessage(string? text, DateTimeOffset now) =>
         string.IsNullOrEmpty(text) ? [] : [Make(now, WorkerEventTypes.AgentMessage) with { Text = text }];

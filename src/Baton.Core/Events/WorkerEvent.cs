@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace Baton.Core.Events;
 
 /// <summary>The event types of <c>events.jsonl</c> (DESIGN.md, Contracts: worker events).</summary>
@@ -14,6 +16,9 @@ public static class WorkerEventTypes
     public const string FollowUpReceived = "follow_up_received";
     public const string InputRequested = "input_requested";
     public const string RunFinished = "run_finished";
+
+    /// <summary>The agent's latest account rate-limit payload (Codex <c>account/rateLimits/updated</c>), as it sent it.</summary>
+    public const string RateLimits = "rate_limits";
     public const string Heartbeat = "heartbeat";
     public const string Error = "error";
 }
@@ -77,4 +82,7 @@ public sealed record WorkerEvent
     public string? Model { get; init; }
 
     public string? Status { get; init; }
+
+    /// <summary>rate_limits: the payload as the agent sent it (§13.5: the latest one is shown, never interpreted).</summary>
+    public JsonElement? RateLimits { get; init; }
 }

@@ -46,6 +46,9 @@ public sealed record AgentLaunchContext
     /// <summary>A command line for the <c>command</c> agent, or Codex's <c>codex.command</c>; null = the adapter's default.</summary>
     public string? Command { get; init; }
 
+    /// <summary>Tools the agent may call that run outside it (e.g. <c>linear_graphql</c>, §10.5); null = none. Codex offers them as dynamic tools.</summary>
+    public IHostTools? HostTools { get; init; }
+
     /// <summary>Turn off the agent's own retries: Baton retries runs itself.</summary>
     public bool DisableAgentRetries { get; init; } = true;
 

@@ -57,6 +57,14 @@ public sealed record LoadedWorkflow
     /// <summary><c>agent.model</c>: <c>provider/model</c> or <c>replay:&lt;script&gt;</c> (Baton's extension).</summary>
     public string? Model { get; init; }
 
+    /// <summary>What a Codex run needs of <c>codex.*</c> (approval policy, thread sandbox, read timeout), for the worker.</summary>
+    public Sessions.CodexLaunchSettings CodexLaunch => new()
+    {
+        ApprovalPolicy = FrontMatterJson.ToElement(Settings.Codex.ApprovalPolicy),
+        ThreadSandbox = Settings.Codex.ThreadSandbox,
+        ReadTimeoutMs = Settings.Codex.ReadTimeoutMs,
+    };
+
     /// <summary>The placeholder in <c>agent.model</c> that becomes the dispatched task's identifier.</summary>
     public const string IdentifierPlaceholder = "{identifier}";
 

@@ -50,6 +50,9 @@ public sealed record OrchestratorOptions
     /// <summary>Environment variable names the tracker declares secret (§1.18): removed from every agent's environment.</summary>
     public IReadOnlyList<string> SecretEnvironmentNames { get; init; } = [];
 
+    /// <summary>Host-side tools offered to Codex runs (e.g. <c>linear_graphql</c>), served by the caller's broker; null = none.</summary>
+    public HostToolAccess? HostTools { get; init; }
+
     /// <summary>How often a running session's status.json and events.jsonl are read.</summary>
     public TimeSpan WatchInterval { get; init; } = TimeSpan.FromMilliseconds(250);
 
@@ -587,6 +590,8 @@ public sealed class Orchestrator : IAsyncDisposable
             SilenceTimeoutSeconds = Math.Max(1, (int)Math.Ceiling(workflow.Settings.Codex.TurnTimeoutMs / 1000.0)),
             StartWait = TimeSpan.FromSeconds(60),
             SecretEnvironmentNames = _options.SecretEnvironmentNames,
+            Codex = workflow.AgentKind == LoadedWorkflow.DefaultAgent ? workflow.CodexLaunch : null,
+            HostTools = _options.HostTools,
         };
         Log.Info("dispatching", ("project", Project.Id), ("task_id", dispatch.TaskId), ("identifier", dispatch.Task.Identifier), ("attempt", dispatch.Attempt), ("kind", dispatch.Kind), ("agent", workflow.AgentKind));
         var token = _life.Token;
@@ -922,6 +927,12 @@ public sealed class Orchestrator : IAsyncDisposable
             }
 
             Post(new InputSignal(new WorkerObserved(Now, handle.TaskId, handle.RunId, e)));
+            if (e.RateLimits is { } limits)
+            {
+                // §13.5: the latest rate-limit payload of any agent, shown in /api/v1/state.
+                Post(new InputSignal(new RateLimitsObserved(Now, limits)));
+            }
+
             if (e.Type == WorkerEventTypes.TurnFinished)
             {
                 Post(new TurnDoneSignal(handle.TaskId, handle.RunId, e.Outcome ?? Outcomes.Failed, e.Reason));

@@ -59,7 +59,29 @@ public sealed record SessionManifest
 
     /// <summary>Environment variable names holding tracker secrets (§1.18), removed from the agent's environment.</summary>
     public IReadOnlyList<string>? SecretEnvironmentNames { get; init; }
+
+    /// <summary>WORKFLOW.md's <c>codex.*</c> settings the Codex adapter needs; null = Baton's defaults.</summary>
+    public CodexLaunchSettings? Codex { get; init; }
+
+    /// <summary>Host-side tools (e.g. <c>linear_graphql</c>) and the orchestrator socket that runs them; null = none.</summary>
+    public HostToolAccess? HostTools { get; init; }
 }
+
+/// <summary>How Codex runs, from WORKFLOW.md's <c>codex.*</c> keys (Symphony §5.3.6), carried to the worker.</summary>
+public sealed record CodexLaunchSettings
+{
+    /// <summary><c>codex.approval_policy</c> as written: a policy name, or a map passed to Codex unchanged.</summary>
+    public JsonElement? ApprovalPolicy { get; init; }
+
+    /// <summary><c>codex.thread_sandbox</c>.</summary>
+    public string? ThreadSandbox { get; init; }
+
+    /// <summary><c>codex.read_timeout_ms</c>: the handshake and every request must be answered within it.</summary>
+    public int? ReadTimeoutMs { get; init; }
+}
+
+/// <summary>Which host tools a run is offered, and the orchestrator's socket that executes them (it holds the credential).</summary>
+public sealed record HostToolAccess(string Socket, IReadOnlyList<string> Tools);
 
 /// <summary>
 /// What the worker host says about itself (<c>status.json</c>), rewritten atomically on every change and on a heartbeat.

@@ -43,6 +43,12 @@ public sealed record SpawnRequest
     /// <summary>Tracker secrets (§1.18) the worker removes from the agent's environment, beside its built-in list.</summary>
     public IReadOnlyList<string> SecretEnvironmentNames { get; init; } = [];
 
+    /// <summary>WORKFLOW.md's <c>codex.*</c> settings for a Codex run; null = the adapter's defaults.</summary>
+    public CodexLaunchSettings? Codex { get; init; }
+
+    /// <summary>Host-side tools the agent is offered (served by the orchestrator); null = none.</summary>
+    public HostToolAccess? HostTools { get; init; }
+
     /// <summary>How long spawn waits for the worker to report that the agent started.</summary>
     public TimeSpan StartWait { get; init; } = TimeSpan.FromSeconds(20);
 }
@@ -139,6 +145,8 @@ public sealed class SessionService(StateStore store, string batonHome, IReadOnly
             AfterRunHook = request.Layout.Hooks.AfterRun,
             HookTimeoutMs = request.Layout.Hooks.TimeoutMs,
             SecretEnvironmentNames = request.SecretEnvironmentNames.Count == 0 ? null : [.. request.SecretEnvironmentNames],
+            Codex = request.Codex,
+            HostTools = request.HostTools,
         });
 
         var workerEnvironment = WorkerEnvironment(record, model);

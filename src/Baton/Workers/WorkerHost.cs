@@ -95,7 +95,7 @@ public sealed class WorkerHost
             socket = await WorkerSocketServer.StartAsync(_files.SocketPath, HandleRequestAsync).ConfigureAwait(false);
             var (endpoint, server) = await ModelEndpoints.StartAsync(_manifest, _files, _environment, cancellationToken).ConfigureAwait(false);
             replay = server;
-            var adapter = AgentRegistry.Find(_manifest.Agent) ?? throw new BatonException(
+            var adapter = AdapterFor(_manifest) ?? throw new BatonException(
                 "unknown_agent", $"no agent adapter '{_manifest.Agent}'", $"Use one of: {string.Join(", ", AgentRegistry.Kinds)}.");
             _capabilities = adapter.Capabilities;
             Emit(new WorkerEvent { Ts = _time.GetUtcNow(), Session = _manifest.Name, Run = _run, Type = WorkerEventTypes.RunStarted, Agent = adapter.Kind, Model = endpoint.Display });
@@ -117,6 +117,7 @@ public sealed class WorkerHost
                 Environment = AgentEnvironment(marker),
                 BatonHome = _manifest.BatonHome,
                 Command = _manifest.Command,
+                HostTools = HostToolsFor(_manifest),
                 Time = _time,
             };
             _agent = await adapter.StartAsync(context, new Sink(this), cancellationToken).ConfigureAwait(false);
@@ -157,6 +158,24 @@ public sealed class WorkerHost
                 await replay.DisposeAsync().ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>The adapter of the manifest's agent; Codex gets the workflow's <c>codex.*</c> settings when the manifest has them.</summary>
+    private static IAgentAdapter? AdapterFor(SessionManifest manifest) =>
+        manifest.Codex is { } codex && string.Equals(manifest.Agent.Trim(), "codex", StringComparison.OrdinalIgnoreCase)
+            ? new Agents.Codex.CodexAdapter(Agents.Codex.CodexAdapterOptions.From(codex.ApprovalPolicy, codex.ThreadSandbox, codex.ReadTimeoutMs))
+            : AgentRegistry.Find(manifest.Agent);
+
+    /// <summary>The host tools the orchestrator serves for this run (only names Baton knows are offered).</summary>
+    private static HostToolClient? HostToolsFor(SessionManifest manifest)
+    {
+        if (manifest.HostTools is not { } access)
+        {
+            return null;
+        }
+
+        var specs = access.Tools.Select(HostToolCatalog.Find).OfType<HostToolSpec>().ToList();
+        return specs.Count == 0 ? null : new HostToolClient(access.Socket, manifest.Name, specs);
     }
 
     private IReadOnlyDictionary<string, string?> AgentEnvironment(string marker)

@@ -41,11 +41,12 @@ public class CodexEventMapperTests
         [
             WorkerEventTypes.TurnStarted,
             WorkerEventTypes.AgentMessage,
-            WorkerEventTypes.ToolStarted, WorkerEventTypes.ToolFinished, WorkerEventTypes.Usage,
+            WorkerEventTypes.ToolStarted, WorkerEventTypes.ToolFinished, WorkerEventTypes.Usage, WorkerEventTypes.RateLimits,
             WorkerEventTypes.ToolStarted, WorkerEventTypes.ToolFinished, WorkerEventTypes.Usage,
             WorkerEventTypes.AgentMessage,
             WorkerEventTypes.TurnFinished,
         ]);
+        events.RemoveAll(e => e.Type == WorkerEventTypes.RateLimits);
         events.ShouldAllBe(e => e.Session == "cx-1" && e.Run == 2 && e.Ts == s_now);
         events[1].Text.ShouldBe("Creating the file.");
         events[2].ShouldSatisfyAllConditions(
@@ -160,6 +161,30 @@ public class CodexEventMapperTests
         var events = Feed(mapper, """{"method":"codex/event/token_count","params":{"msg":{"type":"token_count","info":{"total_token_usage":{"input_tokens":500,"cached_input_tokens":0,"output_tokens":7},"last_token_usage":{"input_tokens":1,"output_tokens":1}}}}}""");
 
         (events.Single().Usage!.Input, events.Single().Usage!.Output).ShouldBe((500L, 7L));
+    }
+
+    [Fact]
+    public void MapNotification_AccountRateLimitsUpdated_PassesThePayloadOnAsItCame()
+    {
+        var mapper = Started();
+
+        var events = Feed(mapper, """{"method":"account/rateLimits/updated","params":{"rateLimits":{"limitId":"codex","limitName":null,"primary":{"usedPercent":42.5,"windowDurationMins":300,"resetsAt":1795230000},"secondary":null,"credits":null}}}""");
+
+        events.Single().Type.ShouldBe(WorkerEventTypes.RateLimits);
+        var limits = events.Single().RateLimits!.Value;
+        limits.GetProperty("limitId").GetString().ShouldBe("codex");
+        limits.GetProperty("primary").GetProperty("usedPercent").GetDouble().ShouldBe(42.5);
+    }
+
+    [Fact]
+    public void MapNotification_LegacyTokenCountWithRateLimits_GivesUsageAndRateLimits()
+    {
+        var mapper = Started();
+
+        var events = Feed(mapper, """{"method":"codex/event/token_count","params":{"msg":{"type":"token_count","info":{"total_token_usage":{"input_tokens":500,"output_tokens":7}},"rate_limits":{"limit_id":"codex","primary":{"used_percent":10.0}}}}}""");
+
+        events.Select(e => e.Type).ShouldBe([WorkerEventTypes.Usage, WorkerEventTypes.RateLimits]);
+        events[1].RateLimits!.Value.GetProperty("limit_id").GetString().ShouldBe("codex");
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Baton.Core.Agents;
 using Baton.Core.Errors;
 using Baton.Core.Events;
@@ -47,6 +48,44 @@ public sealed record CodexAdapterOptions
 
     /// <summary>Codex's approval policy: <c>never</c>, <c>on-request</c>, <c>untrusted</c> (Symphony's <c>codex.approval_policy</c>).</summary>
     public string ApprovalPolicy { get; init; } = "never";
+
+    /// <summary>
+    /// An approval policy given as a map (e.g. Codex's <c>{"granular": {…}}</c>): passed to <c>thread/start</c> unchanged
+    /// (Symphony §5.3.6) and wins over <see cref="ApprovalPolicy"/>. Never auto-approves.
+    /// </summary>
+    public JsonObject? ApprovalPolicyObject { get; init; }
+
+    /// <summary>Approvals are granted only when Codex itself was told never to ask.</summary>
+    public bool AutoApprove => ApprovalPolicyObject is null && ApprovalPolicy == "never";
+
+    /// <summary>
+    /// Baton's defaults with WORKFLOW.md's <c>codex.approval_policy</c> (a name or a map), <c>codex.thread_sandbox</c>
+    /// and <c>codex.read_timeout_ms</c> applied where given.
+    /// </summary>
+    public static CodexAdapterOptions From(JsonElement? approvalPolicy, string? threadSandbox, int? readTimeoutMs)
+    {
+        var options = new CodexAdapterOptions();
+        if (approvalPolicy is { ValueKind: JsonValueKind.String } name && name.GetString() is { Length: > 0 } policy)
+        {
+            options = options with { ApprovalPolicy = policy };
+        }
+        else if (approvalPolicy is { ValueKind: JsonValueKind.Object } map)
+        {
+            options = options with { ApprovalPolicyObject = JsonNode.Parse(map.GetRawText()) as JsonObject };
+        }
+
+        if (!string.IsNullOrWhiteSpace(threadSandbox))
+        {
+            options = options with { Sandbox = threadSandbox.Trim() };
+        }
+
+        if (readTimeoutMs is > 0 and var milliseconds)
+        {
+            options = options with { ReadTimeout = TimeSpan.FromMilliseconds(milliseconds) };
+        }
+
+        return options;
+    }
 
     /// <summary>Codex's sandbox mode: <c>danger-full-access</c>, <c>workspace-write</c>, <c>read-only</c> (Symphony's <c>codex.thread_sandbox</c>).</summary>
     public string Sandbox { get; init; } = "danger-full-access";

@@ -76,12 +76,25 @@ internal sealed class CodexAppServerConnection : IAgentConnection
                 ["capabilities"] = new JsonObject { ["experimentalApi"] = true },
             }, cancellationToken).ConfigureAwait(false);
             await connection.NotifyAsync("initialized", new JsonObject(), cancellationToken).ConfigureAwait(false);
-            var started = await connection.RequestAsync("thread/start", new JsonObject
+            var threadStart = new JsonObject
             {
                 ["cwd"] = context.Workspace,
-                ["approvalPolicy"] = options.ApprovalPolicy,
+                ["approvalPolicy"] = options.ApprovalPolicyObject?.DeepClone() ?? options.ApprovalPolicy,
                 ["sandbox"] = options.Sandbox,
-            }, cancellationToken).ConfigureAwait(false);
+            };
+            if (context.HostTools is { Specs.Count: > 0 } tools)
+            {
+                // Host-side tools are Codex's dynamic tools: Codex sends item/tool/call and waits for our answer.
+                threadStart["dynamicTools"] = new JsonArray([.. tools.Specs.Select(t => (JsonNode)new JsonObject
+                {
+                    ["type"] = "function",
+                    ["name"] = t.Name,
+                    ["description"] = t.Description,
+                    ["inputSchema"] = t.InputSchema.DeepClone(),
+                })]);
+            }
+
+            var started = await connection.RequestAsync("thread/start", threadStart, cancellationToken).ConfigureAwait(false);
             lock (connection._gate)
             {
                 if (started.TryGetProperty("thread", out var thread))
@@ -404,6 +417,15 @@ internal sealed class CodexAppServerConnection : IAgentConnection
 
     private async Task AnswerServerRequestAsync(string method, JsonElement id, JsonElement parameters)
     {
+        if (method == "item/tool/call" && HostToolFor(parameters) is { } hostTools)
+        {
+            // Off the reader task: the call may take seconds (a Linear request), and every other answer waits on the reader.
+            var callId = id.Clone();
+            var call = parameters.Clone();
+            _ = Task.Run(() => CallHostToolAsync(hostTools, callId, call));
+            return;
+        }
+
         CodexServerReply reply;
         string? turnId;
         lock (_gate)
@@ -436,7 +458,57 @@ internal sealed class CodexAppServerConnection : IAgentConnection
     }
 
     /// <summary>Approvals are granted only when Codex itself was told never to ask (approval policy "never").</summary>
-    private bool AutoApprove => _options.ApprovalPolicy == "never";
+    private bool AutoApprove => _options.AutoApprove;
+
+    /// <summary>The run's host tools when they offer the tool this <c>item/tool/call</c> names; else the call is unsupported.</summary>
+    private IHostTools? HostToolFor(JsonElement parameters) =>
+        _context.HostTools is { } tools && parameters.ValueKind == JsonValueKind.Object
+        && parameters.TryGetProperty("tool", out var tool) && tool.ValueKind == JsonValueKind.String
+        && tools.Specs.Any(s => s.Name == tool.GetString())
+            ? tools
+            : null;
+
+    /// <summary>
+    /// Runs a host tool for Codex and answers with <c>{success, contentItems}</c>. Whatever happens, Codex gets an
+    /// answer, so a failing tool never leaves the turn waiting (Symphony §10.5: failures are tool results, not crashes).
+    /// </summary>
+    private async Task CallHostToolAsync(IHostTools tools, JsonElement id, JsonElement parameters)
+    {
+        var name = parameters.GetProperty("tool").GetString()!;
+        HostToolResult result;
+        try
+        {
+            var arguments = parameters.TryGetProperty("arguments", out var a) ? JsonNode.Parse(a.GetRawText()) : null;
+            result = await tools.CallAsync(name, arguments, _closing.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_closing.IsCancellationRequested)
+        {
+            return;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            result = HostToolResult.Failure($"{name} failed inside Baton: {ex.Message}");
+        }
+
+        Touch();
+        var answer = new JsonObject
+        {
+            ["id"] = JsonNode.Parse(id.GetRawText()),
+            ["result"] = new JsonObject
+            {
+                ["success"] = result.Success,
+                ["contentItems"] = new JsonArray(new JsonObject { ["type"] = "inputText", ["text"] = result.Output }),
+            },
+        };
+        try
+        {
+            await _process.WriteLineAsync(answer.ToJsonString(), _closing.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or BatonException)
+        {
+            // Codex is gone or going: its exit is reported by the reader.
+        }
+    }
 
     private void AfterTurn(string outcome)
     {

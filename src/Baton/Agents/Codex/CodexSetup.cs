@@ -62,7 +62,7 @@ internal sealed record CodexSetup(string Home, string CodexHome, string Temp, st
         var toml = new StringBuilder();
         toml.AppendLine(CultureInfo.InvariantCulture, $"model = {Quote(model.Model)}");
         toml.AppendLine(CultureInfo.InvariantCulture, $"model_provider = {Quote(ProviderId)}");
-        if (options.ApprovalPolicy is { } policy)
+        if (options.ApprovalPolicyObject is null && options.ApprovalPolicy is { } policy)
         {
             toml.AppendLine(CultureInfo.InvariantCulture, $"approval_policy = {Quote(policy)}");
         }

@@ -52,6 +52,9 @@ public sealed class RunCommand : BatonCommand
         using var log = new RunLog(logsRoot, Context.Err, Context.Time);
         var tmux = TmuxClient.ForHome(Context.BatonHome, Context.GetEnvironment("BATON_TMUX_SOCKET"));
         var sessions = new SessionService(tracker.Store, Context.BatonHome, Context.Environment, tmux, Context.Time);
+
+        // linear_graphql runs here, where the credential is; Codex sessions reach it through the broker's socket (§10.5).
+        await using var tools = linear is null ? null : await HostToolBroker.StartForLinearAsync(linear, targets[0].Project, log).ConfigureAwait(false);
         var orchestrators = new List<Orchestrator>();
         ApiServer? server = null;
         OrchestratorApi? api = null;
@@ -72,6 +75,7 @@ public sealed class RunCommand : BatonCommand
                         Tracker = bare is null ? tracker.Tracker(project) : linear!,
                         Layout = bare?.Layout,
                         SecretEnvironmentNames = bare?.Settings.SecretEnvironmentNames ?? [],
+                        HostTools = bare is null ? null : tools?.Access,
                         Log = log,
                         Time = Context.Time,
                     },
