@@ -52,6 +52,14 @@ public sealed partial record LinearSettings
     public IReadOnlyList<string> RequiredLabels { get; init; } = [];
 
     /// <summary>
+    /// Baton's extension <c>timeout_ms</c>: how long one Linear request may take (default 30 000, Symphony's Linear
+    /// client timeout). A hung Linear then fails a poll tick within this time instead of holding it.
+    /// </summary>
+    public int RequestTimeoutMs { get; init; } = DefaultRequestTimeoutMs;
+
+    public const int DefaultRequestTimeoutMs = 30_000;
+
+    /// <summary>
     /// Environment variables that hold the credential, for the launcher to remove from agent environments (§1.18:
     /// adapters declare their secret env names). Always <c>LINEAR_API_KEY</c>, plus the <c>$VAR</c> named by <c>api_key</c>.
     /// </summary>
@@ -82,6 +90,15 @@ public sealed partial record LinearSettings
         var (apiKey, secretNames) = ResolveApiKey(Setting(tracker, "api_key"), environment);
         var projectSlug = ResolveProjectSlug(Setting(tracker, "project_slug"));
         var assignee = ResolveAssignee(Setting(tracker, "assignee"), environment);
+        var timeout = Setting(tracker, "timeout_ms");
+        var timeoutMs = DefaultRequestTimeoutMs;
+        if (timeout.Found && !(timeout.Value is string text && int.TryParse(text.Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out timeoutMs) && timeoutMs > 0))
+        {
+            throw new BatonException(
+                WorkflowErrorCodes.Invalid,
+                "tracker.provider.timeout_ms must be a positive number of milliseconds",
+                "Set timeout_ms under tracker.provider to e.g. 30000, or leave it out for the default.");
+        }
 
         return new LinearSettings
         {
@@ -93,6 +110,7 @@ public sealed partial record LinearSettings
             TerminalStates = tracker.TerminalStates ?? DefaultTerminalStates,
             RequiredLabels = tracker.RequiredLabels,
             SecretEnvironmentNames = secretNames,
+            RequestTimeoutMs = timeoutMs,
         };
     }
 

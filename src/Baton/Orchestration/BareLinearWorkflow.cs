@@ -69,7 +69,8 @@ public sealed partial record BareLinearWorkflow(Project Project, LinearSettings 
         return new BareLinearWorkflow(project, linear, layout);
     }
 
-    public LinearTracker OpenTracker() => new(Settings, Project.InstanceId);
+    public LinearTracker OpenTracker() =>
+        new(Settings, Project.InstanceId, new LinearTrackerOptions { RequestTimeout = TimeSpan.FromMilliseconds(Settings.RequestTimeoutMs) });
 
     [GeneratedRegex("[^A-Za-z0-9._-]+")]
     private static partial Regex InvalidIdChars();

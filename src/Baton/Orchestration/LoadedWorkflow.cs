@@ -120,7 +120,12 @@ public sealed record LoadedWorkflow
         }
 
         var agentMap = document.FrontMatter.GetValueOrDefault("agent") as IReadOnlyDictionary<string, object?>;
-        var command = agentMap?.GetValueOrDefault("command") as string ?? settings.Codex.Command;
+        var codexMap = document.FrontMatter.GetValueOrDefault("codex") as IReadOnlyDictionary<string, object?>;
+        // Without codex.command the adapter runs Baton's own codex (BATON_HOME/tools or PATH) with "app-server": the
+        // spec's default command, but found the way every Baton session finds it. Spelled out as a command it would
+        // run under `bash -lc`, whose login profile resets PATH and so loses a codex that 'baton doctor --fix' installed.
+        var command = agentMap?.GetValueOrDefault("command") as string
+            ?? (agent == DefaultAgent && codexMap?.GetValueOrDefault("command") is null ? null : settings.Codex.Command);
         if (agent == "command" && string.IsNullOrWhiteSpace(agentMap?.GetValueOrDefault("command") as string) && document.FrontMatter.GetValueOrDefault("codex") is null)
         {
             throw new BatonException(WorkflowErrorCodes.Invalid, $"{System.IO.Path.GetFileName(path)}: agent.kind 'command' needs agent.command", $"Add 'command: your-agent {{prompt}}' under agent: in {path}.");

@@ -65,7 +65,11 @@ public sealed class SessionService(StateStore store, string batonHome, IReadOnly
     {
         ArgumentNullException.ThrowIfNull(request);
         CheckAgent(request);
-        AgentAvailability.Ensure(request.Agent, batonHome, environment.GetValueOrDefault("PATH"));
+        if (!ReplacesAgentBinary(request))
+        {
+            AgentAvailability.Ensure(request.Agent, batonHome, environment.GetValueOrDefault("PATH"));
+        }
+
         var model = request.Model is null ? null : ModelSpec.Parse(request.Model, p => Path.GetFullPath(p));
         if (model is { IsReplay: true })
         {
@@ -230,6 +234,11 @@ public sealed class SessionService(StateStore store, string batonHome, IReadOnly
     }
 
     private string BatonExecutable() => BatonExecutable(environment);
+
+    /// <summary>A <c>codex.command</c> that runs another program (a wrapper, a stand-in) needs no installed codex.</summary>
+    private static bool ReplacesAgentBinary(SpawnRequest request) =>
+        request.Agent == "codex" && request.Command is { } command && command.Trim().Split(' ', 2)[0] is { Length: > 0 } program
+        && Path.GetFileName(program.Trim('\'', '"')) != "codex";
 
     private static void CheckAgent(SpawnRequest request)
     {

@@ -274,6 +274,13 @@ public sealed class WorkerHost
     private async Task OnEventAsync(WorkerEvent e, CancellationToken cancellationToken)
     {
         _lastActivity = _time.GetUtcNow();
+        if (e.Type == WorkerEventTypes.TurnFinished && _abortedForSilenceAt is not null && e.Outcome == Outcomes.Aborted)
+        {
+            // The worker aborted the turn for its silence: what events.jsonl (and so the orchestrator) reads is Symphony's
+            // turn_timeout (§10.6), not an abort a person asked for.
+            e = e with { Outcome = Outcomes.TimedOut, Reason = $"turn_timeout: no event from the agent for {_manifest.SilenceTimeoutSeconds} s" };
+        }
+
         Emit(e);
         switch (e.Type)
         {
@@ -287,8 +294,8 @@ public sealed class WorkerHost
             case WorkerEventTypes.TurnFinished:
                 _inTurn = false;
                 _status = _status with { Turns = _status.Turns + 1 };
-                _lastTurnOutcome = _abortedForSilenceAt is not null && e.Outcome == Outcomes.Aborted ? Outcomes.TimedOut : e.Outcome;
-                _lastTurnReason = _abortedForSilenceAt is not null ? $"no event from the agent for {_manifest.SilenceTimeoutSeconds} s" : e.Reason;
+                _lastTurnOutcome = e.Outcome;
+                _lastTurnReason = _abortedForSilenceAt is not null && e.Outcome != Outcomes.TimedOut ? $"no event from the agent for {_manifest.SilenceTimeoutSeconds} s" : e.Reason;
                 _abortedForSilenceAt = null;
                 _idleSince = _time.GetUtcNow();
                 if (_pendingFollowUps.Count > 0)

@@ -23,6 +23,18 @@ public sealed class LinearSettingsTests
     }
 
     [Fact]
+    public void From_TimeoutMs_SetsTheRequestTimeoutAndDefaultsToThirtySeconds()
+    {
+        LinearSettings.From(Tracker(provider: new() { ["project_slug"] = "abc123", ["api_key"] = Secret }), NoEnvironment).RequestTimeoutMs.ShouldBe(30_000);
+        LinearSettings.From(Tracker(provider: new() { ["project_slug"] = "abc123", ["api_key"] = Secret, ["timeout_ms"] = "2500" }), NoEnvironment).RequestTimeoutMs.ShouldBe(2500);
+
+        var error = Should.Throw<BatonException>(() => LinearSettings.From(Tracker(provider: new() { ["project_slug"] = "abc123", ["api_key"] = Secret, ["timeout_ms"] = "soon" }), NoEnvironment));
+
+        error.Code.ShouldBe(WorkflowErrorCodes.Invalid);
+        error.Message.ShouldNotContain(Secret);
+    }
+
+    [Fact]
     public void From_NoApiKeyKey_FallsBackToLinearApiKeyAndLinearAssignee()
     {
         var settings = LinearSettings.From(
