@@ -15,7 +15,8 @@ public sealed record LinearToolResult(bool Success, JsonNode Output)
     /// <summary>The text handed back to the agent.</summary>
     public string OutputText => Output.ToJsonString(s_indented);
 
-    private static readonly JsonSerializerOptions s_indented = new() { WriteIndented = true };
+    // The text goes to a model, not into HTML: backticks, quotes and non-ASCII stay readable instead of \u0060 escapes.
+    private static readonly JsonSerializerOptions s_indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 }
 
 /// <summary>The host-side <c>linear_graphql</c> tool: argument checking and result shaping (§1.18). The request itself is the tracker's.</summary>

@@ -9,8 +9,12 @@ public interface ISessionRuntime
 {
     string Kind { get; }
 
-    /// <summary>Starts <c>baton worker &lt;session-dir&gt;</c> for the session, followed by its reaper.</summary>
-    Task StartAsync(SessionRecord session, string batonExecutable, IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken);
+    /// <summary>
+    /// Starts <c>baton worker &lt;session-dir&gt;</c> for the session, followed by its reaper, with
+    /// <paramref name="environment"/> added and <paramref name="hiddenVariables"/> (secrets, §1.18) removed from what
+    /// the worker would otherwise inherit (the tmux server's or this process's environment).
+    /// </summary>
+    Task StartAsync(SessionRecord session, string batonExecutable, IReadOnlyDictionary<string, string> environment, IReadOnlyCollection<string> hiddenVariables, CancellationToken cancellationToken);
 
     /// <summary>Whether the runtime's container (the tmux session) still exists; a headless process has none.</summary>
     Task<bool> ExistsAsync(SessionRecord session, CancellationToken cancellationToken);
@@ -51,14 +55,28 @@ public sealed class TmuxRuntime(TmuxClient tmux) : ISessionRuntime
 
     public TmuxClient Client => tmux;
 
-    public async Task StartAsync(SessionRecord session, string batonExecutable, IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken)
+    public async Task StartAsync(SessionRecord session, string batonExecutable, IReadOnlyDictionary<string, string> environment, IReadOnlyCollection<string> hiddenVariables, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(session);
+        ArgumentNullException.ThrowIfNull(hiddenVariables);
         try
         {
-            // tmux ignores "-e PATH=…" (a new pane gets the server's PATH), so PATH travels on the command line.
-            IReadOnlyList<string> command = environment.TryGetValue("PATH", out var path)
-                ? ["env", $"PATH={path}", .. SessionRuntimes.WorkerCommand(batonExecutable, session.Directory)]
+            // tmux ignores "-e PATH=…" (a new pane gets the server's PATH), so PATH travels on the command line; the
+            // pane also inherits the server's environment, which has whatever the process that started tmux had, so
+            // secrets are unset there too.
+            var prefix = new List<string> { "env" };
+            foreach (var name in hiddenVariables)
+            {
+                prefix.AddRange(["-u", name]);
+            }
+
+            if (environment.TryGetValue("PATH", out var path))
+            {
+                prefix.Add($"PATH={path}");
+            }
+
+            IReadOnlyList<string> command = prefix.Count > 1
+                ? [.. prefix, .. SessionRuntimes.WorkerCommand(batonExecutable, session.Directory)]
                 : SessionRuntimes.WorkerCommand(batonExecutable, session.Directory);
             await tmux.NewSessionAsync(session.RuntimeName, session.Workspace, command, environment, session.Files.PaneLog, cancellationToken).ConfigureAwait(false);
         }
@@ -98,15 +116,21 @@ public sealed class ProcessRuntime : ISessionRuntime
 
     public string Kind => SessionRuntimes.Process;
 
-    public Task StartAsync(SessionRecord session, string batonExecutable, IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken)
+    public Task StartAsync(SessionRecord session, string batonExecutable, IReadOnlyDictionary<string, string> environment, IReadOnlyCollection<string> hiddenVariables, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(session);
         ArgumentNullException.ThrowIfNull(environment);
+        ArgumentNullException.ThrowIfNull(hiddenVariables);
         var command = SessionRuntimes.WorkerCommand(batonExecutable, session.Directory, session.Files.PaneLog);
         var start = new ProcessStartInfo("setsid") { UseShellExecute = false, WorkingDirectory = session.Workspace };
         foreach (var word in command)
         {
             start.ArgumentList.Add(word);
+        }
+
+        foreach (var name in hiddenVariables)
+        {
+            start.Environment.Remove(name);
         }
 
         foreach (var (name, value) in environment)

@@ -137,7 +137,8 @@ public sealed class TmuxClient(string socketName, string configFile)
             new ProcessSpec("tmux", ["-L", SocketName, "-f", configFile, .. arguments])
             {
                 Timeout = TimeSpan.FromSeconds(15),
-                Environment = new Dictionary<string, string?> { ["TMUX"] = null },
+                // A tmux server started here keeps its environment for every pane: no well-known credential in it.
+                Environment = new Dictionary<string, string?>(Sessions.SecretVariables.WellKnown.Select(n => KeyValuePair.Create(n, (string?)null))) { ["TMUX"] = null },
             },
             cancellationToken);
 }

@@ -155,7 +155,9 @@ public sealed class SessionService(StateStore store, string batonHome, IReadOnly
 
         var workerEnvironment = WorkerEnvironment(record, model);
         await AddGitIdentityAsync(workerEnvironment, request.Project.Path, record.Name, cancellationToken).ConfigureAwait(false);
-        await runtime.StartAsync(record, BatonExecutable(), workerEnvironment, cancellationToken).ConfigureAwait(false);
+        // Tracker credentials stay with the orchestrator (§1.18): neither the worker nor its agent inherits them.
+        var hidden = SecretVariables.WellKnown.Concat(request.SecretEnvironmentNames).Distinct(StringComparer.Ordinal).ToList();
+        await runtime.StartAsync(record, BatonExecutable(), workerEnvironment, hidden, cancellationToken).ConfigureAwait(false);
         await WaitForStartAsync(record, runtime, request.StartWait, cancellationToken).ConfigureAwait(false);
         return record;
     }
@@ -346,6 +348,12 @@ public sealed class SessionService(StateStore store, string batonHome, IReadOnly
 public sealed record SessionState(string Status, bool WorkerAlive, WorkerStatus? Reported);
 
 /// <summary>Checks the agent program is installed before anything is created for it.</summary>
+/// <summary>Environment variables that hold credentials no session may inherit (a tracker's own names come on top, §1.18).</summary>
+public static class SecretVariables
+{
+    public static IReadOnlyList<string> WellKnown { get; } = ["LINEAR_API_KEY", "GITHUB_TOKEN", "GH_TOKEN", "BATON_API_TOKEN"];
+}
+
 public static class AgentAvailability
 {
     public static void Ensure(string agent, string batonHome, string? pathVariable)

@@ -192,7 +192,7 @@ public sealed class WorkerHost
         };
 
         // Tracker credentials never reach the agent: it asks Baton instead.
-        foreach (var secret in new[] { "LINEAR_API_KEY", "GITHUB_TOKEN", "GH_TOKEN", "BATON_API_TOKEN" }.Concat(_manifest.SecretEnvironmentNames ?? []))
+        foreach (var secret in SecretVariables.WellKnown.Concat(_manifest.SecretEnvironmentNames ?? []))
         {
             environment[secret] = null;
         }

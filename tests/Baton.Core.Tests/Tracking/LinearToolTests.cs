@@ -89,6 +89,15 @@ public sealed class LinearToolTests
     }
 
     [Fact]
+    public void OutputText_BackticksAndQuotes_StayReadableForTheModel()
+    {
+        var result = LinearTool.ParseArguments(null, out var failure);
+
+        result.ShouldBeNull();
+        failure!.OutputText.ShouldContain("`linear_graphql` expects a GraphQL query string");
+    }
+
+    [Fact]
     public void InputSchema_RequiresQuery() =>
         LinearTool.InputSchema()["required"]![0]!.GetValue<string>().ShouldBe("query");
 }

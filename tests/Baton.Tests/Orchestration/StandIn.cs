@@ -95,7 +95,7 @@ public sealed class StandIn
     }
 
     /// <summary>The environment of a live process, as the kernel holds it (<c>/proc/&lt;pid&gt;/environ</c>).</summary>
-    public static IReadOnlyDictionary<string, string> EnvironmentOf(int pid)
+    public static Dictionary<string, string> EnvironmentOf(int pid)
     {
         var raw = File.ReadAllText($"/proc/{pid}/environ");
         return raw.Split('\0', StringSplitOptions.RemoveEmptyEntries)
