@@ -45,6 +45,7 @@ public sealed class CodexEventMapper
     private readonly Dictionary<string, string> _openTools = new(StringComparer.Ordinal);
     private readonly HashSet<string> _finishedTurns = new(StringComparer.Ordinal);
     private TokenUsage? _lastReported;
+    private string? _lastRateLimits;
     private string? _expectedOutcome;
     private string? _expectedReason;
     private bool _expectedEvenOnSuccess;
@@ -438,8 +439,17 @@ public sealed class CodexEventMapper
     /// A rate-limit snapshot, passed on as Codex sent it (§13.5 keeps the latest payload). Codex's updates are sparse
     /// (fields it does not know are null); the orchestrator shows the latest one rather than guessing a merge.
     /// </summary>
-    private IReadOnlyList<WorkerEvent> RateLimits(JsonElement payload, DateTimeOffset now) =>
-        payload.ValueKind == JsonValueKind.Object ? [Make(now, WorkerEventTypes.RateLimits) with { RateLimits = payload.Clone() }] : [];
+    private IReadOnlyList<WorkerEvent> RateLimits(JsonElement payload, DateTimeOffset now)
+    {
+        // Codex repeats the same snapshot several times a turn; only a change is worth an event.
+        if (payload.ValueKind != JsonValueKind.Object || payload.GetRawText() == _lastRateLimits)
+        {
+            return [];
+        }
+
+        _lastRateLimits = payload.GetRawText();
+        return [Make(now, WorkerEventTypes.RateLimits) with { RateLimits = payload.Clone() }];
+    }
 
     private IReadOnlyList<WorkerEvent> AgentMessage(string? text, DateTimeOffset now) =>
         string.IsNullOrEmpty(text) ? [] : [Make(now, WorkerEventTypes.AgentMessage) with { Text = text }];

@@ -164,11 +164,13 @@ public class CodexEventMapperTests
     }
 
     [Fact]
-    public void MapNotification_AccountRateLimitsUpdated_PassesThePayloadOnAsItCame()
+    public void MapNotification_AccountRateLimitsUpdatedTwice_PassesThePayloadOnOnceAsItCame()
     {
         var mapper = Started();
 
-        var events = Feed(mapper, """{"method":"account/rateLimits/updated","params":{"rateLimits":{"limitId":"codex","limitName":null,"primary":{"usedPercent":42.5,"windowDurationMins":300,"resetsAt":1795230000},"secondary":null,"credits":null}}}""");
+        const string Update = """{"method":"account/rateLimits/updated","params":{"rateLimits":{"limitId":"codex","limitName":null,"primary":{"usedPercent":42.5,"windowDurationMins":300,"resetsAt":1795230000},"secondary":null,"credits":null}}}""";
+
+        var events = Feed(mapper, Update, Update);
 
         events.Single().Type.ShouldBe(WorkerEventTypes.RateLimits);
         var limits = events.Single().RateLimits!.Value;

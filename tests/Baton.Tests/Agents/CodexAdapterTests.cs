@@ -55,7 +55,7 @@ public class CodexAdapterTests
         (await GitAsync(bed.Workspace, bed.Home, "log", "--format=%s")).ShouldStartWith("Add hello.txt");
 
         var events = bed.Sink.Events;
-        events.Where(e => e.Type != WorkerEventTypes.Usage).Select(e => e.Type).ShouldBe(
+        events.Where(e => e.Type is not (WorkerEventTypes.Usage or WorkerEventTypes.RateLimits)).Select(e => e.Type).ShouldBe(
         [
             WorkerEventTypes.TurnStarted,
             WorkerEventTypes.AgentMessage,
@@ -65,6 +65,7 @@ public class CodexAdapterTests
             WorkerEventTypes.TurnFinished,
         ], bed.Sink.Describe());
         events.ShouldAllBe(e => e.Session == "cx-1" && e.Run == 1);
+        events.Single(e => e.Type == WorkerEventTypes.RateLimits).RateLimits!.Value.GetProperty("limitId").GetString().ShouldBe("codex");
         var tools = events.Where(e => e.Type == WorkerEventTypes.ToolFinished).ToList();
         events.First(e => e.Type == WorkerEventTypes.ToolStarted).ToolInput.ShouldBe("printf 'Hello from the replay model\\n' > hello.txt && cat hello.txt");
         tools[0].ToolOutput.ShouldBe("Hello from the replay model\n");
