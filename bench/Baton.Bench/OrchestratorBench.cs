@@ -25,18 +25,9 @@ internal static class OrchestratorBench
 {
     private const int ClockTicksPerSecond = 100; // USER_HZ, the unit of /proc/PID/stat times on Linux
 
-    public static IEnumerable<Row> Run(BenchOptions options, Scratch scratch, List<string> notes)
-    {
-        var rows = new List<Row>();
-        rows.Add(DispatchLatency(options, scratch, notes));
-        rows.AddRange(Throughput(options, scratch, notes));
-        rows.AddRange(Idle(options, scratch, notes));
-        return rows;
-    }
-
     // ---- Dispatch latency ---------------------------------------------------------------------------------
 
-    private static Row DispatchLatency(BenchOptions options, Scratch scratch, List<string> notes)
+    public static Row DispatchLatency(BenchOptions options, Scratch scratch, List<string> notes)
     {
         using var world = World.Create(options, scratch, "dispatch");
         var marks = world.Folder("marks");
@@ -84,7 +75,7 @@ internal static class OrchestratorBench
 
     // ---- Throughput ---------------------------------------------------------------------------------------
 
-    private static IEnumerable<Row> Throughput(BenchOptions options, Scratch scratch, List<string> notes)
+    public static IEnumerable<Row> Throughput(BenchOptions options, Scratch scratch, List<string> notes)
     {
         const int Concurrency = 20;
         var count = options.OrchestratorTasks;
@@ -156,7 +147,7 @@ internal static class OrchestratorBench
 
     // ---- Idle ----------------------------------------------------------------------------------------------
 
-    private static IEnumerable<Row> Idle(BenchOptions options, Scratch scratch, List<string> notes)
+    public static IEnumerable<Row> Idle(BenchOptions options, Scratch scratch, List<string> notes)
     {
         var count = options.IdleSessions;
         using var world = World.Create(options, scratch, "idle");

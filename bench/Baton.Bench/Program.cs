@@ -41,7 +41,9 @@ public static class Program
             Phase("workspace create", () => WorkspaceCreateBench.Run(options, scratch, template, gitLog, notes));
             Phase("safety analysis", () => SafetyBench.Run(options, scratch, template, gitLog, notes));
             Phase("sessions", () => SessionsBench.Run(options, scratch, gitLog, notes));
-            Phase("orchestrator", () => OrchestratorBench.Run(options, scratch, notes));
+            Phase("orchestrator dispatch", () => [OrchestratorBench.DispatchLatency(options, scratch, notes)]);
+            Phase("orchestrator throughput", () => OrchestratorBench.Throughput(options, scratch, notes));
+            Phase("orchestrator idle", () => OrchestratorBench.Idle(options, scratch, notes));
 
             Row.Print(Console.Out, rows);
             Console.Out.WriteLine();
@@ -149,7 +151,7 @@ internal sealed record BenchOptions(string Baton, string Hello, int Runs, int Ta
                 case "--idle-sessions": idleSessions = NextInt(); break;
                 case "--only": only = Next(); break;
                 case "--scratch": scratch = Next(); break;
-                default: throw new ArgumentException($"unknown argument '{args[i]}' (usage: --baton PATH --hello PATH [--runs 20] [--tasks 5000] [--list-runs 10] [--workspaces 20] [--create-rounds 3] [--analyze-workspaces 50] [--analyze-runs 5] [--sessions 100] [--spawn-runs 10] [--session-list-runs 10] [--dispatch-runs 10] [--orchestrator-tasks 200] [--idle-sessions 100] [--only start-up|task|create|safety|sessions|orchestrator] [--scratch DIR])");
+                default: throw new ArgumentException($"unknown argument '{args[i]}' (usage: --baton PATH --hello PATH [--runs 20] [--tasks 5000] [--list-runs 10] [--workspaces 20] [--create-rounds 3] [--analyze-workspaces 50] [--analyze-runs 5] [--sessions 100] [--spawn-runs 10] [--session-list-runs 10] [--dispatch-runs 10] [--orchestrator-tasks 200] [--idle-sessions 100] [--only start-up|task|create|safety|sessions|orchestrator|dispatch|throughput|idle] [--scratch DIR])");
             }
         }
 

@@ -845,13 +845,24 @@ public sealed class Orchestrator : IAsyncDisposable
                 Post(new TurnDoneSignal(handle.TaskId, handle.RunId, Outcomes.Succeeded, null));
             }
 
+            // Each look costs two stats while nothing happens (events.jsonl's length, status.json's time): with a
+            // hundred idle sessions the files are read only when they changed, and the worker's liveness (a read of
+            // /proc) is checked every 8th look.
             var round = 0;
+            var statusStamp = DateTime.MinValue;
+            WorkerStatus? status = null;
             while (!token.IsCancellationRequested)
             {
                 offset = ReadEvents(handle, files, offset);
-                var status = files.ReadStatus();
+                var stamp = File.Exists(files.Status) ? File.GetLastWriteTimeUtc(files.Status) : DateTime.MinValue;
+                if (stamp != statusStamp)
+                {
+                    statusStamp = stamp;
+                    status = files.ReadStatus();
+                }
+
                 var ended = status?.EndedAt is not null;
-                var dead = !ended && ++round % 4 == 0 && !_options.Sessions.Observe(session).WorkerAlive;
+                var dead = !ended && ++round % 8 == 0 && !_options.Sessions.Observe(session).WorkerAlive;
                 if (ended || dead)
                 {
                     ReadEvents(handle, files, offset);
@@ -888,7 +899,8 @@ public sealed class Orchestrator : IAsyncDisposable
 
     private long ReadEvents(RunHandle handle, SessionFiles files, long offset)
     {
-        if (!File.Exists(files.Events))
+        var info = new FileInfo(files.Events);
+        if (!info.Exists || info.Length <= offset)
         {
             return offset;
         }

@@ -20,8 +20,9 @@ public sealed class RunRealAgentTests
         var task = await w.AddTaskAsync("Let codex write a file");
         var script = WriteScript(w, task, new object[]
         {
-            new { text = "Writing the file.", tool_calls = new[] { new { name = "exec_command", arguments = new { cmd = $"printf 'from codex\\n' > agent.txt && git add -A && git commit -q -m 'Add agent.txt' && {BatonCli} task update {task} --state 'Human Review'" } } }, usage = new { input = 1000, output = 20 } },
-            new { text = "Committed agent.txt and handed it off.", usage = new { input = 1100, output = 8 } },
+            new { text = "Writing the file.", tool_calls = new[] { new { name = "exec_command", arguments = new { cmd = "printf 'from codex\\n' > agent.txt && git add -A && git commit -q -m 'Add agent.txt'" } } }, usage = new { input = 1000, output = 20 } },
+            new { text = "Handing it off.", tool_calls = new[] { new { name = "exec_command", arguments = new { cmd = $"{BatonCli} task update {task} --state 'Human Review'" } } }, usage = new { input = 1100, output = 8 } },
+            new { text = "Committed agent.txt and handed it off.", usage = new { input = 1200, output = 5 } },
         });
 
         // A plain Symphony workflow: codex.command is the spec's default app-server; only the model is Baton's
@@ -50,8 +51,11 @@ public sealed class RunRealAgentTests
         var workspace = session.GetProperty("workspace").GetString()!;
         (await File.ReadAllTextAsync(Path.Combine(workspace, "agent.txt"))).ShouldBe("from codex\n");
         (await TestRepository.GitInAsync(workspace, "log", "-1", "--format=%s")).ShouldBe("Add agent.txt");
+        // Moving the task ends the run by reconciliation, possibly before codex reports the last response's usage:
+        // the totals hold the first two responses, maybe the third, and never any of them twice.
         var state = await daemon.WaitForStateAsync(s => s.GetProperty("codex_totals").GetProperty("output_tokens").GetInt64() >= 28, "the token totals", 30);
-        state.GetProperty("codex_totals").GetProperty("input_tokens").GetInt64().ShouldBe(2100);
+        state.GetProperty("codex_totals").GetProperty("input_tokens").GetInt64().ShouldBeInRange(2100, 3300);
+        state.GetProperty("codex_totals").GetProperty("output_tokens").GetInt64().ShouldBeInRange(28, 33);
         (await daemon.StopAsync()).ShouldBe(0, daemon.Stderr);
     }
 
