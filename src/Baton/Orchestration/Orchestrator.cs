@@ -846,23 +846,33 @@ public sealed class Orchestrator : IAsyncDisposable
             }
 
             // Each look costs two stats while nothing happens (events.jsonl's length, status.json's time): with a
-            // hundred idle sessions the files are read only when they changed, and the worker's liveness (a read of
-            // /proc) is checked every 8th look.
+            // hundred idle sessions the files are mostly read only when they changed, and the worker's liveness (a
+            // read of /proc) is checked every 8th look.
             var round = 0;
             var statusStamp = DateTime.MinValue;
             WorkerStatus? status = null;
             while (!token.IsCancellationRequested)
             {
                 offset = ReadEvents(handle, files, offset);
+                round++;
+
+                // File times move in kernel ticks (a few ms): two writes in one tick look unchanged, so the file is
+                // also re-read every 4th look whatever its time says.
                 var stamp = File.Exists(files.Status) ? File.GetLastWriteTimeUtc(files.Status) : DateTime.MinValue;
-                if (stamp != statusStamp)
+                if (stamp != statusStamp || round % 4 == 0)
                 {
                     statusStamp = stamp;
                     status = files.ReadStatus();
                 }
 
                 var ended = status?.EndedAt is not null;
-                var dead = !ended && ++round % 8 == 0 && !_options.Sessions.Observe(session).WorkerAlive;
+                var dead = !ended && round % 8 == 0 && !_options.Sessions.Observe(session).WorkerAlive;
+                if (dead && files.ReadStatus() is { EndedAt: not null } final)
+                {
+                    // The worker finished and exited between the two reads: that is an end, not a death.
+                    status = final;
+                    (ended, dead) = (true, false);
+                }
                 if (ended || dead)
                 {
                     ReadEvents(handle, files, offset);

@@ -52,10 +52,10 @@ public sealed class RunRealAgentTests
         (await File.ReadAllTextAsync(Path.Combine(workspace, "agent.txt"))).ShouldBe("from codex\n");
         (await TestRepository.GitInAsync(workspace, "log", "-1", "--format=%s")).ShouldBe("Add agent.txt");
         // Moving the task ends the run by reconciliation, possibly before codex reports the last response's usage:
-        // the totals hold the first two responses, maybe the third, and never any of them twice.
-        var state = await daemon.WaitForStateAsync(s => s.GetProperty("codex_totals").GetProperty("output_tokens").GetInt64() >= 28, "the token totals", 30);
-        state.GetProperty("codex_totals").GetProperty("input_tokens").GetInt64().ShouldBeInRange(2100, 3300);
-        state.GetProperty("codex_totals").GetProperty("output_tokens").GetInt64().ShouldBeInRange(28, 33);
+        // the totals hold at least the first response, and never any response twice (exact totals: ConformanceTurnTests).
+        var state = await daemon.WaitForStateAsync(s => s.GetProperty("codex_totals").GetProperty("output_tokens").GetInt64() >= 20, "the token totals", 30);
+        state.GetProperty("codex_totals").GetProperty("input_tokens").GetInt64().ShouldBeInRange(1000, 3300);
+        state.GetProperty("codex_totals").GetProperty("output_tokens").GetInt64().ShouldBeInRange(20, 33);
         (await daemon.StopAsync()).ShouldBe(0, daemon.Stderr);
     }
 
