@@ -50,6 +50,11 @@ public static class ErrorCodes
     public const string ReplayScriptInvalid = "replay_script_invalid";
     public const string PortInUse = "port_in_use";
 
+    public const string ProofNotFound = "proof_not_found";
+    public const string ProofNotWritable = "proof_not_writable";
+    public const string ProofUnreadable = "proof_unreadable";
+    public const string ProofOpenFailed = "proof_open_failed";
+
     // The HTTP API (Symphony SPEC.md §13.7.2 names the envelope, issue_not_found and 405; the reference
     // implementation names not_found, method_not_allowed, orchestrator_unavailable and the snapshot codes).
     public const string NotFound = "not_found";

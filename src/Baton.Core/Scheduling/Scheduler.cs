@@ -1,5 +1,6 @@
 using System.Globalization;
 using Baton.Core.Events;
+using Baton.Core.Proofs;
 using Baton.Core.Tasks;
 
 namespace Baton.Core.Scheduling;
@@ -88,6 +89,9 @@ public static class Scheduler
                 break;
             case TurnFinished turn:
                 change.OnTurnFinished(turn);
+                break;
+            case WorkChecked checkedWork:
+                change.OnWorkChecked(checkedWork);
                 break;
             case RunExited exited:
                 change.OnRunExited(exited);
@@ -495,6 +499,15 @@ public static class Scheduler
             }
 
             var turn = Math.Max(entry.TurnCount, 1);
+            if (fresh is not null && Eligibility.MayRun(fresh, Config) && Config.Handoff)
+            {
+                // Baton's hand-off: the agent ended its turn and left the task active, so its work is checked instead
+                // of asking for another turn. An agent that moved its own task (Symphony's model) skips this.
+                PutRunning(entry with { Phase = RunPhase.Checking });
+                Emit(new CheckWork(entry.Task.Id, entry.RunId, turn));
+                return;
+            }
+
             if (fresh is not null && Eligibility.MayRun(fresh, Config) && turn < Config.MaxTurns)
             {
                 PutRunning(entry with { TurnCount = turn + 1 });
@@ -511,6 +524,40 @@ public static class Scheduler
             StopRun(entry, reason, cleanWorkspace: false, new ExitPlan.ContinueLater(reason));
         }
 
+        /// <summary>
+        /// Baton's hand-off: review-ready work ends the run with a hand-off; otherwise the agent gets what to fix as its
+        /// next turn (at most <see cref="SchedulerConfig.MaxFixRequests"/> times and within max_turns), then the run
+        /// fails with the reason.
+        /// </summary>
+        public void OnWorkChecked(WorkChecked input)
+        {
+            if (Current(input.TaskId, input.RunId) is not { Phase: RunPhase.Checking } entry)
+            {
+                return;
+            }
+
+            var turn = Math.Max(entry.TurnCount, 1);
+            switch (input.Verdict)
+            {
+                case WorkVerdict.Ready ready:
+                    StopRun(entry, ready.Reason, cleanWorkspace: false, new ExitPlan.HandOff(ready.Reason));
+                    break;
+                case WorkVerdict.NeedsFix fix when entry.FixRequests < Config.MaxFixRequests && turn < Config.MaxTurns:
+                    // The check took a while with the agent idle: that silence is not a stall.
+                    PutRunning(entry with { Phase = RunPhase.Running, TurnCount = turn + 1, FixRequests = entry.FixRequests + 1, LastEventAt = _now });
+                    Emit(new Continue(entry.Task.Id, entry.RunId, turn + 1, fix.Message));
+                    break;
+                case WorkVerdict.NeedsFix fix:
+                    var error = string.Create(CultureInfo.InvariantCulture, $"not review-ready after {turn} turn(s): {fix.Problems}");
+                    StopRun(entry, error, cleanWorkspace: false, new ExitPlan.RetryAfterFailure(error));
+                    break;
+                case WorkVerdict.Failed failed:
+                    var why = $"hand-off check failed: {failed.Reason}";
+                    StopRun(entry, why, cleanWorkspace: false, new ExitPlan.RetryAfterFailure(why));
+                    break;
+            }
+        }
+
         public void OnRunExited(RunExited input)
         {
             if (Current(input.TaskId, input.RunId) is not { } entry || !entry.HasProcess)
@@ -520,6 +567,12 @@ public static class Scheduler
 
             RemoveRunning(entry.Task.Id);
             AddRuntime(entry);
+            if (entry.OnExit is ExitPlan.HandOff && input.Outcome != Outcomes.Succeeded)
+            {
+                // The hand-off itself failed (tracker, proof, or the agent did not stop cleanly): retry like a failure.
+                ApplyExitPlan(entry, new ExitPlan.RetryAfterFailure(string.IsNullOrWhiteSpace(input.Error) ? "hand-off failed" : input.Error.Trim()));
+                return;
+            }
 
             ApplyExitPlan(entry, entry.OnExit ?? input.Outcome switch
             {
@@ -543,7 +596,7 @@ public static class Scheduler
                     var attempt = NextFailureAttempt(entry.Attempt);
                     QueueRetry(entry.Task, attempt, RetryKind.Failure, RetryDelays.Failure(attempt, Config.MaxRetryBackoffMs), failure.Error);
                     break;
-                case ExitPlan.ContinueLater:
+                case ExitPlan.ContinueLater or ExitPlan.HandOff:
                     State = State with { Completed = State.Completed.Add(id) };
                     QueueRetry(entry.Task, 1, RetryKind.Continuation, RetryDelays.Continuation, error: null);
                     break;

@@ -14,8 +14,17 @@ public sealed record Revalidate(string TaskId, long RunId) : SchedulerAction(Tas
 public sealed record Dispatch(TrackedTask Task, long RunId, int? Attempt, RetryKind? Kind, string? FollowUp)
     : SchedulerAction(Task.Id);
 
-/// <summary>Start turn <paramref name="Turn"/> on the same live agent with continuation guidance (§1.12, §10.3).</summary>
-public sealed record Continue(string TaskId, long RunId, int Turn) : SchedulerAction(TaskId);
+/// <summary>
+/// Start turn <paramref name="Turn"/> on the same live agent with continuation guidance (§1.12, §10.3), or with
+/// <paramref name="Message"/> when set (what a hand-off check found to fix).
+/// </summary>
+public sealed record Continue(string TaskId, long RunId, int Turn, string? Message = null) : SchedulerAction(TaskId);
+
+/// <summary>
+/// Baton's hand-off: check the run's work now (validation commands, git state) while the agent waits idle, and
+/// answer with <see cref="WorkChecked"/>.
+/// </summary>
+public sealed record CheckWork(string TaskId, long RunId, int Turn) : SchedulerAction(TaskId);
 
 /// <summary>
 /// Stop the run's agent (idempotent: a later Stop for the same run may change <paramref name="CleanWorkspace"/>).

@@ -38,6 +38,15 @@ public sealed record SchedulerConfig
     /// </summary>
     public bool RevalidateBeforeDispatch { get; init; } = true;
 
+    /// <summary>
+    /// Baton's <c>handoff</c> extension: a successful turn that leaves the task active is followed by a check of the
+    /// work (<see cref="CheckWork"/>) instead of a continuation turn. Off for a plain Symphony workflow.
+    /// </summary>
+    public bool Handoff { get; init; }
+
+    /// <summary>How many fix follow-ups a run gets when a hand-off check fails, before it fails (bounded by <see cref="MaxTurns"/> too).</summary>
+    public int MaxFixRequests { get; init; } = 1;
+
     public static SchedulerConfig Default { get; } = new();
 
     /// <summary>
@@ -59,6 +68,7 @@ public sealed record SchedulerConfig
             MaxRetryBackoffMs = settings.Agent.MaxRetryBackoffMs,
             StallTimeoutMs = settings.Codex.StallTimeoutMs,
             PollIntervalMs = settings.PollIntervalMs,
+            Handoff = settings.Handoff.Enabled,
         };
     }
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Baton.Core.Events;
+using Baton.Core.Proofs;
 using Baton.Core.Tasks;
 
 namespace Baton.Core.Scheduling;
@@ -45,6 +46,9 @@ public sealed record RateLimitsObserved(DateTimeOffset Now, JsonElement Payload)
 /// <paramref name="Outcome"/> is a value of <see cref="Outcomes"/>.
 /// </summary>
 public sealed record TurnFinished(DateTimeOffset Now, string TaskId, long RunId, string Outcome, string? Error, TaskLookup Refresh) : SchedulerInput(Now);
+
+/// <summary>The answer to <see cref="CheckWork"/>: whether the run's work is review-ready, and if not, what to fix.</summary>
+public sealed record WorkChecked(DateTimeOffset Now, string TaskId, long RunId, WorkVerdict Verdict) : SchedulerInput(Now);
 
 /// <summary>The run's process is gone (normal end, failure, or the end of a Stop). <paramref name="Outcome"/> is a value of <see cref="Outcomes"/>.</summary>
 public sealed record RunExited(DateTimeOffset Now, string TaskId, long RunId, string Outcome, string? Error) : SchedulerInput(Now);

@@ -30,6 +30,13 @@ public enum RunPhase
     Running,
 
     /// <summary>
+    /// Baton's hand-off: a turn ended with the task still active, and the daemon is checking the work (validation,
+    /// git state; <see cref="CheckWork"/>). The agent waits idle; stall detection does not apply, the validation
+    /// commands' own timeouts bound the check.
+    /// </summary>
+    Checking,
+
+    /// <summary>
     /// A <see cref="Stop"/> was issued and the process may still be alive. The entry keeps its claim and its slot
     /// until <see cref="RunExited"/>, so a task is never dispatched while its previous agent is still dying.
     /// </summary>
@@ -54,6 +61,13 @@ public abstract record ExitPlan
 
     /// <summary>The agent needs a person: the task stays claimed in <see cref="SchedulerState.Blocked"/>.</summary>
     public sealed record Block(string? Question) : ExitPlan;
+
+    /// <summary>
+    /// The work is review-ready (Baton's hand-off): once the process is gone the daemon hands the task off (proof,
+    /// comment, state, optional pull request) and reports the exit as succeeded, or failed when the hand-off failed.
+    /// A successful hand-off then ends like <see cref="ContinueLater"/>; a failed one is a failure retry.
+    /// </summary>
+    public sealed record HandOff(string Reason) : ExitPlan;
 }
 
 /// <summary>One entry of the <c>running</c> map (§4.1.6 live session, plus Baton's run bookkeeping).</summary>
@@ -95,6 +109,9 @@ public sealed record RunningEntry
 
     /// <summary>The last question the agent asked (input_requested), kept for a blocked row.</summary>
     public string? PendingQuestion { get; init; }
+
+    /// <summary>Follow-ups this run got because a hand-off check found the work not review-ready.</summary>
+    public int FixRequests { get; init; }
 
     /// <summary>Set while <see cref="RunPhase.Stopping"/>.</summary>
     public ExitPlan? OnExit { get; init; }

@@ -179,6 +179,7 @@ public static class SchedulerView
         RunPhase.Revalidating => "revalidating",
         RunPhase.Launching => "launching",
         RunPhase.Running => "running",
+        RunPhase.Checking => "checking",
         _ => "stopping",
     };
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Baton.Core.Errors;
+using Baton.Core.Proofs;
 
 namespace Baton.Core.Workflows;
 
@@ -28,6 +29,12 @@ public sealed record WorkflowSettings
     public int? ServerPort { get; init; }
 
     public string ServerHost { get; init; } = "127.0.0.1";
+
+    /// <summary>Baton extension <c>proof</c>: validation commands (none by default).</summary>
+    public ProofSettings Proof { get; init; } = ProofSettings.None;
+
+    /// <summary>Baton extension <c>handoff</c>: off by default (Symphony's agent moves its own task).</summary>
+    public HandoffSettings Handoff { get; init; } = HandoffSettings.None;
 
     public static WorkflowSettings From(WorkflowDocument document, Func<string, string?> environment, string homeDirectory, string tempDirectory)
     {
@@ -114,6 +121,8 @@ public sealed record WorkflowSettings
             Codex = codex,
             ServerPort = reader.Int("server.port"),
             ServerHost = reader.String("server.host") ?? "127.0.0.1",
+            Proof = ProofSettings.Read(reader, errors),
+            Handoff = HandoffSettings.Read(reader, errors),
         };
 
         if (settings.ServerPort is < 0 or > 65535)

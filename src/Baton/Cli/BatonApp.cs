@@ -47,6 +47,7 @@ public static class BatonApp
         root.Subcommands.Add(new RemoveCommand(context));
         root.Subcommands.Add(new PurposeCommand(context));
         root.Subcommands.Add(new RunCommand(context));
+        root.Subcommands.Add(new ProofCommand(context));
 
         return root;
     }

@@ -88,6 +88,7 @@ public sealed class Orchestrator : IAsyncDisposable
     private readonly Dictionary<string, (SessionFiles Files, BlockedNote? Question, AnswerNote Answer)> _answering = new(StringComparer.Ordinal);
     private readonly ConcurrentBag<Task> _background = [];
     private readonly CancellationTokenSource _life = new();
+    private readonly RunProofs _proofs;
     private SchedulerState _state;
     private LoadedWorkflow _workflow;
     private WorkspaceLayout? _layout;
@@ -104,6 +105,7 @@ public sealed class Orchestrator : IAsyncDisposable
         _options = options;
         _workflow = workflow;
         _state = SchedulerState.Initial(workflow.Scheduler);
+        _proofs = new RunProofs(options, () => _layout, () => _inspected);
     }
 
     /// <summary>Raised (on the loop) whenever the scheduling state changed.</summary>
@@ -502,6 +504,11 @@ public sealed class Orchestrator : IAsyncDisposable
             case Continue next:
                 ContinueRun(next);
                 break;
+            case CheckWork check:
+                var checkedSession = _runs.GetValueOrDefault(check.RunId)?.Session;
+                var (checkState, checkSettings) = (State, Workflow.Settings);
+                Background(async () => Post(new InputSignal(await _proofs.CheckAsync(check, checkedSession, checkState, checkSettings, _life.Token).ConfigureAwait(false))));
+                break;
             case Stop stop:
                 StopRun(stop);
                 break;
@@ -644,7 +651,7 @@ public sealed class Orchestrator : IAsyncDisposable
         {
             var max = Math.Max(State.Config.MaxTurns, next.Turn);
             Log.Info("continuation turn", ("project", Project.Id), ("task_id", next.TaskId), ("identifier", handle.Session.TaskIdentifier), ("session", handle.Session.Name), ("turn", next.Turn));
-            Background(() => SendFollowUpAsync(handle, PromptBuilder.ContinuationGuidance(next.Turn, max)));
+            Background(() => SendFollowUpAsync(handle, next.Message ?? PromptBuilder.ContinuationGuidance(next.Turn, max)));
         }
     }
 
@@ -882,13 +889,16 @@ public sealed class Orchestrator : IAsyncDisposable
                         await StopSessionAsync(session, CancellationToken.None).ConfigureAwait(false);
                     }
 
+                    var outcome = ended ? status!.Outcome ?? Outcomes.Failed : Outcomes.Failed;
+                    var reason = ended ? status!.Reason : "the worker process died";
+
+                    // The proof (and a hand-off) before the workspace may go: git facts need it.
+                    (outcome, reason) = await _proofs.RunEndedAsync(handle, session, outcome, reason, State, Workflow.Settings, token).ConfigureAwait(false);
                     if (handle.CleanOnExit)
                     {
                         await CleanAsync(handle.TaskId, session.TaskIdentifier ?? handle.TaskId, session.Branch, CancellationToken.None).ConfigureAwait(false);
                     }
 
-                    var outcome = ended ? status!.Outcome ?? Outcomes.Failed : Outcomes.Failed;
-                    var reason = ended ? status!.Reason : "the worker process died";
                     Log.Info("run exited", ("project", Project.Id), ("task_id", handle.TaskId), ("identifier", session.TaskIdentifier), ("session", session.Name), ("outcome", outcome), ("reason", reason));
                     _runs.TryRemove(handle.RunId, out _);
                     Post(new InputSignal(new RunExited(Now, handle.TaskId, handle.RunId, outcome, reason)));

@@ -36,7 +36,7 @@ public sealed record LinearTrackerOptions
 /// GraphQL, payload or paging failure fails the whole call with a <see cref="TrackerException"/> carrying the §11.4
 /// category. Also the host side of the <c>linear_graphql</c> agent tool (§1.18) and the writes hand-off needs.
 /// </summary>
-public sealed class LinearTracker : ITracker, IDisposable
+public sealed class LinearTracker : ITracker, ITaskWriter, IDisposable
 {
     private const string Redacted = "[redacted]";
 

@@ -12,7 +12,7 @@ namespace Baton.Tracking.Local;
 /// <c>PREFIX-n</c> allocated from <c>projects.next_task_number</c> in the same transaction as the insert, so
 /// concurrent writers never produce a gap or a duplicate.
 /// </summary>
-public sealed class LocalTracker : ITracker
+public sealed class LocalTracker : ITracker, ITaskWriter
 {
     private readonly StateStore _store;
     private readonly TimeProvider _time;
@@ -219,6 +219,13 @@ public sealed class LocalTracker : ITracker
         });
         return comment;
     }
+
+    /// <summary>The hand-off's comment, written by "baton".</summary>
+    public Task<string> CommentAsync(string taskId, string body, CancellationToken cancellationToken = default) =>
+        Task.FromResult(Comment(taskId, "baton", body).Id);
+
+    public Task<string> MoveToStateAsync(string taskId, string state, CancellationToken cancellationToken = default) =>
+        Task.FromResult(Update(taskId, new TaskChanges { State = state }).State);
 
     /// <summary>Every task of the project, terminal ones included, with comments, in identifier order.</summary>
     public IReadOnlyList<TaskRecord> Export() =>
