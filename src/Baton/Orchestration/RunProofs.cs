@@ -110,7 +110,20 @@ public sealed class RunProofs(OrchestratorOptions options, Func<WorkspaceLayout?
     {
         var plan = entry?.OnExit;
         var task = entry?.Task.Task;
-        var endedNormally = plan is ExitPlan.ContinueLater or ExitPlan.HandOff || (plan is null && outcome == Outcomes.Succeeded);
+        if (plan is ExitPlan.RetryAfterFailure failed)
+        {
+            // The scheduler failed the run (a stall, a failed turn, work that never became review-ready): say so.
+            (outcome, reason) = (Outcomes.Failed, failed.Error);
+        }
+        else if (plan is ExitPlan.Release release && outcome == Outcomes.Stopped)
+        {
+            reason = $"stopped by the orchestrator: {release.Reason}";
+        }
+
+        // Validate the work unless the run failed or its workspace is about to go (a terminal task). A run stopped by
+        // reconciliation because the agent moved its own task (Symphony's hand-off) ended normally.
+        var endedNormally = plan is not (ExitPlan.RetryAfterFailure or ExitPlan.Block) && !handle.CleanOnExit
+            && (plan is not null || outcome == Outcomes.Succeeded) && outcome is Outcomes.Succeeded or Outcomes.Stopped;
         var check = _checks.GetValueOrDefault(handle.RunId);
 
         // The git facts as the run left them; validation from this run's last check, or now when the run ended normally.
