@@ -21,6 +21,10 @@ public static class SampleProject
           # resolves against this file's directory.
           model: replay:../scripts/{identifier}.json
           max_concurrent_agents: 2
+        proof:
+          # Baton extension: run in the workspace when a run ends; the results go into the session's proof.
+          validate:
+            - ./check.sh
         ---
         You are working on {{ issue.identifier }}: {{ issue.title }}.
         {% if issue.description %}

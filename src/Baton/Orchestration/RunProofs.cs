@@ -120,9 +120,10 @@ public sealed class RunProofs(OrchestratorOptions options, Func<WorkspaceLayout?
             reason = $"stopped by the orchestrator: {release.Reason}";
         }
 
-        // Validate the work unless the run failed or its workspace is about to go (a terminal task). A run stopped by
-        // reconciliation because the agent moved its own task (Symphony's hand-off) ended normally.
-        var endedNormally = plan is not (ExitPlan.RetryAfterFailure or ExitPlan.Block) && !handle.CleanOnExit
+        // Validate the work unless the run failed. A run stopped by reconciliation because the agent moved its own task
+        // (Symphony's hand-off), or because a person closed it meanwhile, ended normally: its work is still proven
+        // before a terminal task's workspace is cleaned.
+        var endedNormally = plan is not (ExitPlan.RetryAfterFailure or ExitPlan.Block)
             && (plan is not null || outcome == Outcomes.Succeeded) && outcome is Outcomes.Succeeded or Outcomes.Stopped;
         var check = _checks.GetValueOrDefault(handle.RunId);
 

@@ -43,6 +43,24 @@ public sealed class DemoTests
             (await BatonApp.RunAsync(["task", "show", task, "--json"], probe, CancellationToken.None)).ShouldBe(0);
             using var document = System.Text.Json.JsonDocument.Parse(shown.ToString());
             document.RootElement.GetProperty("data").GetProperty("state").GetString().ShouldBeOneOf("Human Review", "Done");
+
+            // Each task's proof: validation with ./check.sh, pi's own transcript, git facts that match git, tokens.
+            using var proofOutput = new StringWriter();
+            var proofProbe = new CliContext(proofOutput, TextWriter.Null, TextReader.Null, environment, project, TimeProvider.System);
+            (await BatonApp.RunAsync(["proof", task, "--json"], proofProbe, CancellationToken.None)).ShouldBe(0, proofOutput.ToString());
+            using var proofDocument = System.Text.Json.JsonDocument.Parse(proofOutput.ToString());
+            var data = proofDocument.RootElement.GetProperty("data");
+            var proof = data.GetProperty("proof");
+            stdout.ShouldContain($"  {task}  {data.GetProperty("directory").GetString()}");
+            proof.GetProperty("validation").GetProperty("status").GetString().ShouldBe("passed", $"{task}: {proof}");
+            proof.GetProperty("validation").GetProperty("results")[0].GetProperty("command").GetString().ShouldBe("./check.sh");
+            proof.GetProperty("transcript").GetProperty("source").GetString().ShouldBe("agent_export");
+            File.Exists(Path.Combine(data.GetProperty("directory").GetString()!, "transcript.html")).ShouldBeTrue();
+            var head = await GitCli.RunAsync(project, ["rev-parse", $"baton/{task}"], CancellationToken.None);
+            proof.GetProperty("git").GetProperty("headCommit").GetString().ShouldBe(head.StandardOutput.Trim());
+            proof.GetProperty("tokens").GetProperty("total").GetInt64().ShouldBeGreaterThan(0);
         }
+
+        stdout.ShouldContain("Proof bundles (proof.json, summary.md, transcript.html, validation logs):");
     }
 }

@@ -9,7 +9,8 @@ namespace Baton.Cli.Commands;
 /// <c>baton demo</c>: Baton's main job on embedded defaults. It creates a sample repository (with a WORKFLOW.md),
 /// registers it, adds three tasks, and runs the orchestrator (<c>baton run</c>, in-process) until every task has been
 /// handed off: pi agents driven offline by one replay script per task edit, commit, and move their own task to Human
-/// Review. Each CLI step is the real command, printed before it runs.
+/// Review; each run ends with a proof bundle (validation with ./check.sh, git facts, pi's transcript). Each CLI step is
+/// the real command, printed before it runs.
 /// </summary>
 public sealed class DemoCommand : BatonCommand
 {
@@ -19,7 +20,7 @@ public sealed class DemoCommand : BatonCommand
     private static readonly (string Task, string Script)[] s_scripts = [("CALC-1", "calc-mul.json"), ("CALC-2", "calc-validate.json"), ("CALC-3", "calc-docs.json")];
 
     public DemoCommand(CliContext context)
-        : base("demo", "Run Baton's orchestrator on a sample project in a fresh directory: three tasks, real pi sessions driven offline by replay scripts, each making a real commit and moving its task to Human Review. The commands it runs and the API address are printed as it goes.\nUses BATON_HOME when set, otherwise a new temporary directory (printed), so your own projects are never touched.\n\nExamples:\n  baton demo\n  BATON_HOME=/tmp/try-baton baton demo", context, printsData: false)
+        : base("demo", "Run Baton's orchestrator on a sample project in a fresh directory: three tasks, real pi sessions driven offline by replay scripts, each making a real commit and moving its task to Human Review, and each leaving a proof bundle (validation, git facts, transcript). The commands it runs, the API address and where the proofs are are printed as it goes.\nUses BATON_HOME when set, otherwise a new temporary directory (printed), so your own projects are never touched.\n\nExamples:\n  baton demo\n  BATON_HOME=/tmp/try-baton baton demo", context, printsData: false)
     {
     }
 
@@ -69,17 +70,28 @@ public sealed class DemoCommand : BatonCommand
             ["list"],
             ["peek", "calc-1", "-n", "30"],
             ["workspace", "list"],
+            ["proof", "CALC-2"],
         ];
         foreach (var step in report)
         {
             await StepAsync(inner, step, cancellationToken).ConfigureAwait(false);
         }
 
-        Context.Out.WriteLine("The demo is done: the orchestrator ran three real pi agents, two at a time; each committed on its own branch and moved its task to Human Review. Try it yourself:");
+        Context.Out.WriteLine("Proof bundles (proof.json, summary.md, transcript.html, validation logs):");
+        foreach (var (task, _) in s_scripts)
+        {
+            var proof = await ProofAsync(inner, task, cancellationToken).ConfigureAwait(false);
+            Context.Out.WriteLine($"  {task}  {proof?.Directory ?? "(none)"}");
+        }
+
+        Context.Out.WriteLine();
+
+        Context.Out.WriteLine("The demo is done: the orchestrator ran three real pi agents, two at a time; each committed on its own branch, moved its task to Human Review and left a proof bundle. Try it yourself:");
         Context.Out.WriteLine($"  export BATON_HOME={home}");
         Context.Out.WriteLine($"  cd {project}");
         Context.Out.WriteLine("  baton attach calc-1        # the session's tmux pane, with its transcript (Ctrl-b d detaches)");
         Context.Out.WriteLine("  baton logs calc-2          # the whole transcript");
+        Context.Out.WriteLine("  baton proof CALC-1 --open  # the proof: validation, commits, diff stat, tokens, cost; --open shows the transcript");
         Context.Out.WriteLine("  git log --oneline --all    # the agents' commits");
         Context.Out.WriteLine("  baton task list            # the tasks and their states");
         Context.Out.WriteLine("  baton run --port 8080      # the orchestrator again, with its dashboard at http://127.0.0.1:8080/");
@@ -195,8 +207,13 @@ public sealed class DemoCommand : BatonCommand
 
             if (states.Count == s_scripts.Length && states.Values.All(s => s is "Human Review" or "Done"))
             {
-                Context.Out.WriteLine();
-                return;
+                // A run's proof is written as it ends, just after the agent moved its task.
+                var proofs = await Task.WhenAll(s_scripts.Select(s => ProofAsync(inner, s.Task, cancellationToken))).ConfigureAwait(false);
+                if (proofs.All(p => p is not null))
+                {
+                    Context.Out.WriteLine();
+                    return;
+                }
             }
 
             if (run.IsCompleted)
@@ -228,6 +245,20 @@ public sealed class DemoCommand : BatonCommand
         }
 
         return result;
+    }
+
+    /// <summary>The task's proof as <c>baton proof --json</c> gives it, or null while there is none.</summary>
+    private async Task<ProofView?> ProofAsync(CliContext inner, string task, CancellationToken cancellationToken)
+    {
+        using var output = new StringWriter();
+        var probe = new CliContext(output, TextWriter.Null, TextReader.Null, inner.Environment, inner.WorkingDirectory, Context.Time);
+        if (await BatonApp.RunAsync(["proof", task, "--json"], probe, cancellationToken).ConfigureAwait(false) != ExitCodes.Ok)
+        {
+            return null;
+        }
+
+        using var document = System.Text.Json.JsonDocument.Parse(output.ToString());
+        return System.Text.Json.JsonSerializer.Deserialize(document.RootElement.GetProperty("data"), ProofJsonViews.Default.ProofView);
     }
 
     private static string Quote(string argument) => argument.Any(c => char.IsWhiteSpace(c) || c is '\'' or '"') ? $"\"{argument}\"" : argument;

@@ -59,32 +59,49 @@ public sealed class ProofCommand : BatonCommand
         });
     }
 
+    /// <summary>
+    /// Session names (<c>calc-1</c>) and task identifiers (<c>CALC-1</c>) differ only in case, so the exact spelling
+    /// decides: a task identifier as spelled means that task's latest session with a proof; a session name as spelled
+    /// means that session; anything else is matched ignoring case, tasks first.
+    /// </summary>
     private static (SessionRecord Session, ProofDocument Proof) Locate(SessionContext sessions, string target)
     {
-        var session = sessions.Find(target);
-        if (ProofBundle.Read(session.Directory) is { } proof)
+        var preferred = sessions.Tracker.Config?.Projects.Select(p => p.InstanceId).ToHashSet(StringComparer.Ordinal) ?? [];
+        var all = sessions.Tracker.Store.Read(db => SessionRows.List(db, null, includeArchived: true))
+            .OrderByDescending(s => preferred.Contains(s.Project))
+            .ThenByDescending(s => s.CreatedAt)
+            .ToList();
+        var forTask = all.Where(s => string.Equals(s.TaskIdentifier, target, StringComparison.Ordinal)).ToList();
+        var named = all.Where(s => string.Equals(s.Name, target, StringComparison.Ordinal)).ToList();
+        if (forTask.Count == 0 && named.Count == 0)
         {
-            return (session, proof);
+            forTask = [.. all.Where(s => string.Equals(s.TaskIdentifier, target, StringComparison.OrdinalIgnoreCase))];
+            named = [.. all.Where(s => string.Equals(s.Name, target, StringComparison.OrdinalIgnoreCase))];
         }
 
-        if (TaskIdentifier.TryParse(target, out _, out _))
+        // A task's latest session may still be running: its last finished session's proof is the one to show.
+        var candidates = forTask.Count > 0 ? forTask : named.Take(1).ToList();
+        foreach (var candidate in candidates)
         {
-            // A task's latest session may still be running: its last finished session's proof is the one to show.
-            var identifier = session.TaskIdentifier ?? target;
-            var all = sessions.Tracker.Store.Read(db => SessionRows.List(db, [session.Project], includeArchived: true));
-            foreach (var older in all.Where(s => s.Name != session.Name && string.Equals(s.TaskIdentifier, identifier, StringComparison.OrdinalIgnoreCase)).OrderByDescending(s => s.CreatedAt))
+            if (ProofBundle.Read(candidate.Directory) is { } proof)
             {
-                if (ProofBundle.Read(older.Directory) is { } olderProof)
-                {
-                    return (older, olderProof);
-                }
+                return (candidate, proof);
             }
         }
 
-        var state = sessions.Service.Observe(session);
+        if (candidates.Count == 0)
+        {
+            throw new BatonException(
+                ErrorCodes.SessionNotFound,
+                $"no session or task '{target}'",
+                TaskIdentifier.TryParse(target, out _, out _) ? $"No session has worked on {target} yet; see 'baton list --all'." : "See 'baton list --all' for the sessions there are.");
+        }
+
+        var latest = candidates[0];
+        var state = sessions.Service.Observe(latest);
         throw new BatonException(
             ErrorCodes.ProofNotFound,
-            $"{session.Name} has no proof yet ({ProofBundle.PathFor(session.Directory)} does not exist; the session is {state.Status.Replace('_', ' ')})",
+            $"{(forTask.Count > 0 ? $"{target} has no proof yet (its latest session {latest.Name} is {state.Status.Replace('_', ' ')})" : $"{latest.Name} has no proof yet (it is {state.Status.Replace('_', ' ')})")}; {ProofBundle.PathFor(latest.Directory)} does not exist",
             "'baton run' writes the proof when a run ends; a session started with 'baton spawn' outside the orchestrator has none.");
     }
 
