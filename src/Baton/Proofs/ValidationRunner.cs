@@ -83,8 +83,10 @@ public static class ValidationRunner
             WorkingDirectory = context.Workspace,
         };
 
-        // --wait keeps setsid's exit code equal to the command's should setsid have to fork.
-        foreach (var argument in new[] { "--wait", "bash", "-lc", command.Command })
+        // --wait keeps setsid's exit code equal to the command's should setsid have to fork. The login shell gets the
+        // caller's PATH back in front (Debian's /etc/profile resets it; see LoginShell).
+        var path = context.Environment.TryGetValue("PATH", out var given) ? given : Environment.GetEnvironmentVariable("PATH");
+        foreach (var argument in new[] { "--wait", "bash" }.Concat(LoginShell.Arguments(command.Command, path)))
         {
             startInfo.ArgumentList.Add(argument);
         }

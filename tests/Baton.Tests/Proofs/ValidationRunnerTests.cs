@@ -108,6 +108,22 @@ public sealed class ValidationRunnerTests : IDisposable
     }
 
     [Fact]
+    public async Task Run_ProgramOnTheCallersPath_IsFoundDespiteTheLoginShell()
+    {
+        var bin = Path.Combine(_root, "bin");
+        Directory.CreateDirectory(bin);
+        File.WriteAllText(Path.Combine(bin, "proof-tool"), "#!/bin/sh\necho tool ran\n");
+        File.SetUnixFileMode(Path.Combine(bin, "proof-tool"), (UnixFileMode)0b111_101_101);
+        var context = Context();
+        var environment = new Dictionary<string, string?>(context.Environment) { ["PATH"] = $"{bin}:/usr/bin:/bin" };
+
+        var result = await ValidationRunner.RunAsync(new ValidationCommand("proof-tool", 30_000), Path.Combine(_root, "logs", "p.log"), context with { Environment = environment }, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
+
+        result.ExitCode.ShouldBe(0, result.Excerpt);
+        result.Excerpt.ShouldBe("tool ran\n");
+    }
+
+    [Fact]
     public async Task Run_MissingWorkspace_IsAnErrorNotACrash()
     {
         var result = await ValidationRunner.RunAsync(
