@@ -591,7 +591,8 @@ public sealed class Orchestrator : IAsyncDisposable
 
             // The orchestrator decides when a run ends (§1.12): the worker's idle timer only catches an orchestrator
             // that is gone for good, so it must be longer than anything the loop waits for.
-            IdleTimeoutSeconds = Math.Max(600, workflow.Settings.PollIntervalMs / 1000 * 4),
+            // A hand-off check runs the validation commands while the agent waits idle: the timer outlasts them too.
+            IdleTimeoutSeconds = Math.Max(Math.Max(600, workflow.Settings.PollIntervalMs / 1000 * 4), (int)Math.Min(int.MaxValue, (workflow.Settings.Proof.Validate.Sum(v => (long)v.TimeoutMs) / 1000) + 300)),
 
             // §10.6: turn_timeout_ms is enforced by the worker as a silence timeout.
             SilenceTimeoutSeconds = Math.Max(1, (int)Math.Ceiling(workflow.Settings.Codex.TurnTimeoutMs / 1000.0)),
@@ -893,7 +894,7 @@ public sealed class Orchestrator : IAsyncDisposable
                     var reason = ended ? status!.Reason : "the worker process died";
 
                     // The proof (and a hand-off) before the workspace may go: git facts need it.
-                    (outcome, reason) = await _proofs.RunEndedAsync(handle, session, outcome, reason, State, Workflow.Settings, token).ConfigureAwait(false);
+                    (outcome, reason) = await _proofs.RunEndedAsync(handle, session, outcome, reason, () => State, Workflow.Settings, token).ConfigureAwait(false);
                     if (handle.CleanOnExit)
                     {
                         await CleanAsync(handle.TaskId, session.TaskIdentifier ?? handle.TaskId, session.Branch, CancellationToken.None).ConfigureAwait(false);

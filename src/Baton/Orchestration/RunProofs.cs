@@ -79,18 +79,21 @@ public sealed class RunProofs(OrchestratorOptions options, Func<WorkspaceLayout?
     /// Writes the run's proof and, for a run ended by a review-ready check, hands the task off. Returns the outcome and
     /// reason to report to the scheduler: the worker's, or a failure when the hand-off failed.
     /// </summary>
-    public async Task<(string Outcome, string? Reason)> RunEndedAsync(RunHandle handle, SessionRecord session, string outcome, string? reason, SchedulerState state, WorkflowSettings settings, CancellationToken cancellationToken)
+    /// <param name="state">The scheduler's current state, read once a check of the same run (if any) is over.</param>
+    public async Task<(string Outcome, string? Reason)> RunEndedAsync(RunHandle handle, SessionRecord session, string outcome, string? reason, Func<SchedulerState> state, WorkflowSettings settings, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(handle);
         ArgumentNullException.ThrowIfNull(session);
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(settings);
-        var entry = state.Running.TryGetValue(handle.TaskId, out var found) && found.RunId == handle.RunId ? found : null;
         var gate = _locks.GetOrAdd(handle.RunId, _ => new SemaphoreSlim(1, 1));
         await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        RunningEntry? entry = null;
         try
         {
-            return await FinishAsync(handle, session, entry, outcome, reason, state.Config, settings, cancellationToken).ConfigureAwait(false);
+            var current = state();
+            entry = current.Running.TryGetValue(handle.TaskId, out var found) && found.RunId == handle.RunId ? found : null;
+            return await FinishAsync(handle, session, entry, outcome, reason, current.Config, settings, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
