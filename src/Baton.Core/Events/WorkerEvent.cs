@@ -20,6 +20,9 @@ public static class WorkerEventTypes
     /// <summary>The agent's latest account rate-limit payload (Codex <c>account/rateLimits/updated</c>), as it sent it.</summary>
     public const string RateLimits = "rate_limits";
     public const string Heartbeat = "heartbeat";
+
+    /// <summary>Baton's supervisor acted on the session (a nudge, a workspace check, an escalation); <c>reason</c> names the action.</summary>
+    public const string Supervisor = "supervisor";
     public const string Error = "error";
 }
 

@@ -93,6 +93,9 @@ public static class Scheduler
             case WorkChecked checkedWork:
                 change.OnWorkChecked(checkedWork);
                 break;
+            case WorkspaceChecked workspace:
+                change.OnWorkspaceChecked(workspace);
+                break;
             case RunExited exited:
                 change.OnRunExited(exited);
                 break;
@@ -171,6 +174,12 @@ public static class Scheduler
                             var error = StalledError(elapsed);
                             StopRun(entry, error, cleanWorkspace: false, new ExitPlan.RetryAfterFailure(error));
                         }
+                        else if (Config.NudgeAfterMs > 0 && elapsed > Config.NudgeAfterMs && !entry.Nudged && entry.Phase == RunPhase.Running)
+                        {
+                            // Baton's supervisor: one nudge per silence, well before the spec's abort.
+                            PutRunning(entry with { Nudged = true });
+                            Emit(new Nudge(entry.Task.Id, entry.RunId, entry.SessionId, Config.NudgeMessage, elapsed));
+                        }
 
                         break;
                     case RunPhase.Stopping when entry.StopRequestedAt is { } asked && (_now - asked).TotalMilliseconds > timeout:
@@ -247,6 +256,12 @@ public static class Scheduler
             if (entry.Phase == RunPhase.Stopping)
             {
                 PutRunning(entry with { OnExit = entry.OnExit as ExitPlan.Release ?? new ExitPlan.Release(why) });
+            }
+            else if (fresh is not null && Config.CheckWorkspaceBeforeStop && !entry.WorkspaceChecked && entry.Phase is RunPhase.Running or RunPhase.Checking)
+            {
+                // Baton's supervisor: an agent that handed its task on (e.g. to Human Review) mid-turn finishes the
+                // turn, so its workspace is checked before the stop (the turn's end decides; stalls still apply).
+                PutRunning(entry);
             }
             else
             {
@@ -412,12 +427,16 @@ public static class Scheduler
                 return;
             }
 
+            // What was said to the agent (steering, follow-ups, the supervisor's notes) is not the agent's activity:
+            // a nudge must not reset the stall clock it is racing.
+            var activity = e.Type is not (WorkerEventTypes.SteerReceived or WorkerEventTypes.FollowUpReceived or WorkerEventTypes.Supervisor);
             var updated = entry with
             {
                 LastEvent = e.Type,
-                LastEventAt = entry.LastEventAt is { } last && last > e.Ts ? last : e.Ts,
+                LastEventAt = !activity ? entry.LastEventAt : entry.LastEventAt is { } last && last > e.Ts ? last : e.Ts,
                 LastMessage = Summary(e) ?? entry.LastMessage,
                 SessionId = entry.SessionId ?? e.Session,
+                Nudged = entry.Nudged && !activity,
             };
 
             if (e.Type == WorkerEventTypes.RunStarted && updated.Phase == RunPhase.Launching)
@@ -520,8 +539,38 @@ public static class Scheduler
                 : !Eligibility.MayRun(fresh, Config) ? "task is no longer routable"
                 : string.Create(CultureInfo.InvariantCulture, $"reached max_turns ({Config.MaxTurns})");
 
+            if (Config.CheckWorkspaceBeforeStop && !entry.WorkspaceChecked)
+            {
+                // Baton's supervisor: before a finished run is stopped, its workspace must hold the work committed.
+                PutRunning(entry with { Phase = RunPhase.Checking, WorkspaceChecked = true, PendingEnd = reason });
+                Emit(new CheckWorkspace(entry.Task.Id, entry.RunId));
+                return;
+            }
+
             // The run ends normally; the orchestrator re-checks the task after the 1 s continuation delay (§7.3).
             StopRun(entry, reason, cleanWorkspace: false, new ExitPlan.ContinueLater(reason));
+        }
+
+        /// <summary>
+        /// Baton's supervisor: a clean workspace lets the run end as planned; uncommitted work gets one message asking
+        /// the agent to commit it or explain, as one more turn, after which the run ends whatever the workspace holds.
+        /// </summary>
+        public void OnWorkspaceChecked(WorkspaceChecked input)
+        {
+            if (Current(input.TaskId, input.RunId) is not { Phase: RunPhase.Checking, PendingEnd: { } reason } entry)
+            {
+                return;
+            }
+
+            if (string.IsNullOrWhiteSpace(input.Problems))
+            {
+                StopRun(entry with { PendingEnd = null }, reason, cleanWorkspace: false, new ExitPlan.ContinueLater(reason));
+                return;
+            }
+
+            var turn = Math.Max(entry.TurnCount, 1);
+            PutRunning(entry with { Phase = RunPhase.Running, TurnCount = turn + 1, PendingEnd = null, LastEventAt = _now, Nudged = false });
+            Emit(new Continue(entry.Task.Id, entry.RunId, turn + 1, SupervisorMessages.CommitOrExplain(input.Problems)));
         }
 
         /// <summary>
@@ -638,6 +687,17 @@ public static class Scheduler
             };
             State = State with { Retrying = State.Retrying.SetItem(task.Id, entry), Claimed = State.Claimed.Add(task.Id) };
             Emit(new ScheduleRetry(task.Id, task.Identifier, token, attempt, kind, entry.DueAt, error));
+            if (kind == RetryKind.Failure && Config.EscalateAfter > 0 && attempt >= Config.EscalateAfter && !State.Escalated.ContainsKey(task.Id))
+            {
+                // Baton's supervisor: after N failed attempts of any kind a person hears of it, once, while retries go on.
+                State = State with { Escalated = State.Escalated.SetItem(task.Id, new Escalation(task.Id, task.Identifier, attempt, error, _now)) };
+                Emit(new Escalate(task.Id, task.Identifier, attempt, error));
+            }
+            else if (kind == RetryKind.Continuation && State.Escalated.ContainsKey(task.Id))
+            {
+                // A run ended normally: the escalation is over.
+                State = State with { Escalated = State.Escalated.Remove(task.Id) };
+            }
         }
 
         public void OnRetryFired(RetryFired input)
@@ -830,7 +890,16 @@ public static class Scheduler
             return State.LastToken;
         }
 
-        private void Emit(SchedulerAction action) => _actions.Add(action);
+        private void Emit(SchedulerAction action)
+        {
+            if (action is Release && State.Escalated.ContainsKey(action.TaskId))
+            {
+                // The task left the orchestrator (terminal, inactive, gone): nothing is escalated any more.
+                State = State with { Escalated = State.Escalated.Remove(action.TaskId) };
+            }
+
+            _actions.Add(action);
+        }
 
         private static string? Summary(WorkerEvent e)
         {

@@ -60,3 +60,15 @@ public sealed record SchedulerDecision(SchedulerState State, IReadOnlyList<Sched
 /// agent per task may live (§7.4: check claimed and running before launching any worker).
 /// </summary>
 public sealed record StopSession(string TaskId, string SessionId, string Reason) : SchedulerAction(TaskId);
+
+/// <summary>Baton's supervisor: the run has been silent for a while; steer the agent with <paramref name="Message"/>.</summary>
+public sealed record Nudge(string TaskId, long RunId, string? SessionId, string Message, long SilentMs) : SchedulerAction(TaskId);
+
+/// <summary>
+/// Baton's supervisor: the run is about to end normally; check that its workspace is committed and clean and answer
+/// with <see cref="WorkspaceChecked"/> (the agent waits idle meanwhile).
+/// </summary>
+public sealed record CheckWorkspace(string TaskId, long RunId) : SchedulerAction(TaskId);
+
+/// <summary>Baton's supervisor: the task failed <paramref name="Attempts"/> times; tell a person (message, task comment, dashboard flag).</summary>
+public sealed record Escalate(string TaskId, string Identifier, int Attempts, string? Error) : SchedulerAction(TaskId);

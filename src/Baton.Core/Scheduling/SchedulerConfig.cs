@@ -47,6 +47,17 @@ public sealed record SchedulerConfig
     /// <summary>How many fix follow-ups a run gets when a hand-off check fails, before it fails (bounded by <see cref="MaxTurns"/> too).</summary>
     public int MaxFixRequests { get; init; } = 1;
 
+    /// <summary>Baton's supervisor: silence before a nudge (0 = never nudge; the stall abort keeps its own timing).</summary>
+    public int NudgeAfterMs { get; init; }
+
+    public string NudgeMessage { get; init; } = SupervisorSettings.DefaultNudgeMessage;
+
+    /// <summary>Baton's supervisor: check the workspace before a run that ends normally is stopped.</summary>
+    public bool CheckWorkspaceBeforeStop { get; init; }
+
+    /// <summary>Baton's supervisor: failed attempts of any kind before the task is escalated to a person (0 = never).</summary>
+    public int EscalateAfter { get; init; }
+
     public static SchedulerConfig Default { get; } = new();
 
     /// <summary>
@@ -69,6 +80,10 @@ public sealed record SchedulerConfig
             StallTimeoutMs = settings.Codex.StallTimeoutMs,
             PollIntervalMs = settings.PollIntervalMs,
             Handoff = settings.Handoff.Enabled,
+            NudgeAfterMs = settings.Supervisor.EffectiveNudgeAfterMs(settings.Codex.StallTimeoutMs),
+            NudgeMessage = settings.Supervisor.NudgeMessage,
+            CheckWorkspaceBeforeStop = settings.Supervisor.Enabled && settings.Supervisor.CheckWorkspace,
+            EscalateAfter = settings.Supervisor.Enabled ? settings.Supervisor.EscalateAfter : 0,
         };
     }
 

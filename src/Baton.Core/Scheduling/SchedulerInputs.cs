@@ -50,6 +50,12 @@ public sealed record TurnFinished(DateTimeOffset Now, string TaskId, long RunId,
 /// <summary>The answer to <see cref="CheckWork"/>: whether the run's work is review-ready, and if not, what to fix.</summary>
 public sealed record WorkChecked(DateTimeOffset Now, string TaskId, long RunId, WorkVerdict Verdict) : SchedulerInput(Now);
 
+/// <summary>
+/// The answer to <see cref="CheckWorkspace"/>: <paramref name="Problems"/> names what is not committed (null or empty
+/// when the workspace is clean, or when it could not be checked: the supervisor never holds a run on its own failure).
+/// </summary>
+public sealed record WorkspaceChecked(DateTimeOffset Now, string TaskId, long RunId, string? Problems) : SchedulerInput(Now);
+
 /// <summary>The run's process is gone (normal end, failure, or the end of a Stop). <paramref name="Outcome"/> is a value of <see cref="Outcomes"/>.</summary>
 public sealed record RunExited(DateTimeOffset Now, string TaskId, long RunId, string Outcome, string? Error) : SchedulerInput(Now);
 

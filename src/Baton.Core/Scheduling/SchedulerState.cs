@@ -113,6 +113,15 @@ public sealed record RunningEntry
     /// <summary>Follow-ups this run got because a hand-off check found the work not review-ready.</summary>
     public int FixRequests { get; init; }
 
+    /// <summary>The supervisor nudged this run since its last agent activity (one nudge per silence).</summary>
+    public bool Nudged { get; init; }
+
+    /// <summary>The supervisor checked this run's workspace before stopping it (once per run).</summary>
+    public bool WorkspaceChecked { get; init; }
+
+    /// <summary>While the supervisor's workspace check runs (<see cref="RunPhase.Checking"/>): why the run is ending.</summary>
+    public string? PendingEnd { get; init; }
+
     /// <summary>Set while <see cref="RunPhase.Stopping"/>.</summary>
     public ExitPlan? OnExit { get; init; }
 
@@ -165,6 +174,9 @@ public sealed record BlockedEntry
     public DateTimeOffset? AnsweredAt { get; init; }
 }
 
+/// <summary>A task the supervisor escalated: how many attempts had failed and the last error.</summary>
+public sealed record Escalation(string TaskId, string Identifier, int Attempts, string? Error, DateTimeOffset EscalatedAt);
+
 /// <summary>
 /// The orchestrator's whole scheduling state (§4.1.8) as one immutable value. Every change goes through
 /// <see cref="Scheduler.Apply"/>, which bumps <see cref="Version"/> whenever anything changed.
@@ -197,6 +209,9 @@ public sealed record SchedulerState
 
     /// <summary>The latest rate-limit payload any agent reported (§13.5).</summary>
     public JsonElement? RateLimits { get; init; }
+
+    /// <summary>Baton's supervisor: tasks escalated to a person after repeated failures, until a run of theirs succeeds or they leave.</summary>
+    public ImmutableDictionary<string, Escalation> Escalated { get; init; } = ImmutableDictionary<string, Escalation>.Empty;
 
     /// <summary>Source of run ids and retry tokens: strictly increasing, never reused within a state's life.</summary>
     public long LastToken { get; init; }

@@ -145,7 +145,17 @@ public sealed record OrchestratorSnapshot
     /// </summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<string>? Errors { get; init; }
+
+    /// <summary>
+    /// Baton's supervisor: tasks that failed repeatedly and were escalated to a person (with a comment on the task).
+    /// Null, and then left out of the JSON, when there are none.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<EscalationRow>? Escalated { get; init; }
 }
+
+/// <summary>A task the supervisor escalated (<c>escalated</c> in <c>/api/v1/state</c>).</summary>
+public sealed record EscalationRow(string IssueIdentifier, string IssueId, int Attempts, string? Error, DateTimeOffset EscalatedAt);
 
 /// <summary>The <c>error</c> object of every API error: <c>{"error":{"code","message"}}</c> (§13.7.2).</summary>
 public sealed record ApiError(string Code, string Message);

@@ -36,6 +36,8 @@ public sealed record WorkflowSettings
     /// <summary>Baton extension <c>handoff</c>: off by default (Symphony's agent moves its own task).</summary>
     public HandoffSettings Handoff { get; init; } = HandoffSettings.None;
 
+    public SupervisorSettings Supervisor { get; init; } = SupervisorSettings.None;
+
     public static WorkflowSettings From(WorkflowDocument document, Func<string, string?> environment, string homeDirectory, string tempDirectory)
     {
         ArgumentNullException.ThrowIfNull(document);
@@ -123,6 +125,7 @@ public sealed record WorkflowSettings
             ServerHost = reader.String("server.host") ?? "127.0.0.1",
             Proof = ProofSettings.Read(reader, errors),
             Handoff = HandoffSettings.Read(reader, errors),
+            Supervisor = SupervisorSettings.Read(reader, errors),
         };
 
         if (settings.ServerPort is < 0 or > 65535)

@@ -83,6 +83,7 @@ public sealed class Orchestrator : IAsyncDisposable
     private readonly ConcurrentDictionary<long, RunHandle> _runs = new();
     private readonly ConcurrentDictionary<long, CancellationTokenSource> _retryTimers = new();
     private readonly ConcurrentDictionary<string, SessionRecord> _adoptable = new(StringComparer.Ordinal);
+    private readonly Supervisor _supervisor;
 
     /// <summary>Answers on their way to a new run, by task id: the question is closed once that run has started.</summary>
     private readonly Dictionary<string, (SessionFiles Files, BlockedNote? Question, AnswerNote Answer)> _answering = new(StringComparer.Ordinal);
@@ -106,6 +107,7 @@ public sealed class Orchestrator : IAsyncDisposable
         _workflow = workflow;
         _state = SchedulerState.Initial(workflow.Scheduler);
         _proofs = new RunProofs(options, () => _layout, () => _inspected);
+        _supervisor = new Supervisor(options);
     }
 
     /// <summary>Raised (on the loop) whenever the scheduling state changed.</summary>
@@ -330,6 +332,7 @@ public sealed class Orchestrator : IAsyncDisposable
         var token = _life.Token;
         _loop = Task.Run(() => LoopAsync(token), CancellationToken.None);
         Background(() => TickerAsync(token));
+        Background(() => SupervisorWatchAsync(token));
         Background(() => ReloadWatchAsync(token));
         try
         {
@@ -511,6 +514,24 @@ public sealed class Orchestrator : IAsyncDisposable
                 break;
             case Stop stop:
                 StopRun(stop);
+                break;
+            case Nudge nudge:
+                if (_runs.GetValueOrDefault(nudge.RunId)?.Session is { } nudged)
+                {
+                    Log.Warn("supervisor nudge", ("project", Project.Id), ("task_id", nudge.TaskId), ("identifier", nudged.TaskIdentifier), ("session", nudged.Name), ("silent_ms", nudge.SilentMs));
+                    Background(() => _supervisor.NudgeAsync(nudged, nudge.Message, nudge.SilentMs, _life.Token));
+                }
+
+                break;
+            case CheckWorkspace checkWorkspace:
+                var checkedRun = _runs.GetValueOrDefault(checkWorkspace.RunId)?.Session;
+                Background(async () => Post(new InputSignal(await _supervisor.CheckWorkspaceAsync(checkWorkspace, checkedRun, _inspected?.DefaultBranch, _life.Token).ConfigureAwait(false))));
+                break;
+            case Escalate escalate:
+                var lastSession = State.Running.GetValueOrDefault(escalate.TaskId)?.SessionId
+                    ?? _options.Store.Read(db => SessionRows.ForTask(db, escalate.TaskId)).Where(s => s.Project == Project.InstanceId).OrderByDescending(s => s.CreatedAt).FirstOrDefault()?.Name;
+                Log.Warn("supervisor escalation", ("project", Project.Id), ("task_id", escalate.TaskId), ("identifier", escalate.Identifier), ("session", lastSession), ("attempts", escalate.Attempts), ("error", escalate.Error));
+                Background(() => _supervisor.EscalateAsync(escalate, lastSession, _life.Token));
                 break;
             case ScheduleRetry retry:
                 ArmRetry(retry);
@@ -976,6 +997,33 @@ public sealed class Orchestrator : IAsyncDisposable
     }
 
     // ---- Background loops -----------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Stall detection between polls (§8.5 Part A, <see cref="StallCheck"/>), often enough for the supervisor's nudge and
+    /// the stall timeout to act within a quarter of their delay (at most every 5 s, at least every 250 ms).
+    /// </summary>
+    private async Task SupervisorWatchAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var config = State.Config;
+            var shortest = new[] { config.StallTimeoutMs, config.NudgeAfterMs }.Where(ms => ms > 0).DefaultIfEmpty(20_000).Min();
+            var interval = TimeSpan.FromMilliseconds(Math.Clamp(shortest / 4, 250, 5_000));
+            try
+            {
+                await Task.Delay(interval, _options.Time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            if (!State.Running.IsEmpty)
+            {
+                Post(new InputSignal(new StallCheck(Now)));
+            }
+        }
+    }
 
     /// <summary>§8.1: a tick every polling.interval_ms, re-read each time so a reload applies to the next wait.</summary>
     private async Task TickerAsync(CancellationToken cancellationToken)

@@ -58,6 +58,7 @@ public sealed class OrchestratorApi : IOrchestratorApi
         long input = 0, output = 0, total = 0;
         double seconds = 0;
         var errors = new List<string>();
+        var escalated = new List<EscalationRow>();
         System.Text.Json.JsonElement? rateLimits = null;
         foreach (var orchestrator in _orchestrators)
         {
@@ -71,6 +72,7 @@ public sealed class OrchestratorApi : IOrchestratorApi
             total += view.Totals.TotalTokens;
             seconds += view.Totals.SecondsRunning;
             rateLimits ??= state.RateLimits;
+            escalated.AddRange(state.Escalated.Values.OrderBy(e => e.EscalatedAt).Select(e => new EscalationRow(e.Identifier, e.TaskId, e.Attempts, e.Error, e.EscalatedAt)));
             if (orchestrator.WorkflowError is { } error)
             {
                 errors.Add($"{orchestrator.Project.Id}: {error}");
@@ -86,6 +88,7 @@ public sealed class OrchestratorApi : IOrchestratorApi
             CodexTotals = new CodexTotals(input, output, total, seconds),
             RateLimits = rateLimits,
             Errors = errors.Count == 0 ? null : errors,
+            Escalated = escalated.Count == 0 ? null : escalated,
         };
     }
 

@@ -29,6 +29,7 @@ public static class TranscriptRenderer
             WorkerEventTypes.SteerReceived => Prefix("  ⇢ steer: ", e.Text ?? string.Empty),
             WorkerEventTypes.FollowUpReceived => Prefix("  ⇢ message: ", e.Text ?? string.Empty),
             WorkerEventTypes.InputRequested => Prefix("  ? the agent asks: ", e.Text ?? string.Empty),
+            WorkerEventTypes.Supervisor => Prefix($"  ⚑ supervisor ({e.Reason ?? "note"}): ", e.Text ?? string.Empty),
             WorkerEventTypes.Error => Prefix("  ✗ ", e.Text ?? e.Reason ?? "error"),
             WorkerEventTypes.RunFinished => [$"━━ run {e.Run} {e.Outcome}{(e.Reason is null ? string.Empty : $": {OneLine(e.Reason, 200)}")} · {(e.Usage is { } total ? UsageLine(total) : string.Empty)}"],
             _ => [],
@@ -55,6 +56,7 @@ public static class TranscriptRenderer
             WorkerEventTypes.TurnStarted => "thinking",
             WorkerEventTypes.InputRequested => $"asks: {OneLine(e.Text ?? string.Empty, 80)}",
             WorkerEventTypes.Error => $"error: {OneLine(e.Text ?? string.Empty, 80)}",
+            WorkerEventTypes.Supervisor => $"supervisor {e.Reason ?? "note"}: {OneLine(e.Text ?? string.Empty, 70)}",
             WorkerEventTypes.RunFinished => $"run {e.Outcome}",
             _ => e.Type,
         };

@@ -323,6 +323,9 @@ public sealed class WorkerHost
             {
                 case WorkerCommands.Status:
                     break;
+                case WorkerCommands.Note:
+                    Emit(Event(WorkerEventTypes.Supervisor) with { Text = request.Text, Reason = request.Reason });
+                    break;
                 case WorkerCommands.Stop:
                     _stopRequested = true;
                     break;

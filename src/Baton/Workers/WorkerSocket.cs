@@ -8,7 +8,8 @@ using Baton.Sessions;
 namespace Baton.Workers;
 
 /// <summary>A command to a worker host over its unix socket: one JSON line in, one JSON line back.</summary>
-public sealed record WorkerRequest(string Command, string? Text = null);
+/// <param name="Reason">For <see cref="WorkerCommands.Note"/>: the supervisor's action (nudge, workspace_check, escalation).</param>
+public sealed record WorkerRequest(string Command, string? Text = null, string? Reason = null);
 
 public sealed record WorkerReply(bool Ok, string? ErrorCode = null, string? Message = null, WorkerStatus? Status = null)
 {
@@ -23,10 +24,13 @@ public static class WorkerCommands
     public const string Stop = "stop";
     public const string Status = "status";
 
+    /// <summary>Records a supervisor action in the session's log (a <c>supervisor</c> event); the agent is not told.</summary>
+    public const string Note = "note";
+
     /// <summary>Send: steering while the agent works, a follow-up when it is idle — the worker decides.</summary>
     public const string Send = "send";
 
-    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal) { Steer, FollowUp, Abort, Stop, Status, Send };
+    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal) { Steer, FollowUp, Abort, Stop, Status, Send, Note };
 }
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
