@@ -72,4 +72,9 @@ public static class ErrorCodes
     public const string ServerTokenRequired = "server_token_required";
     public const string ServerTokenInvalid = "server_token_invalid";
     public const string ServerHostInvalid = "server_host_invalid";
+
+    // Reading a session's transcript and its proof, answering it (Baton's routes).
+    public const string InvalidRequest = "invalid_request";
+    public const string UnsupportedMediaType = "unsupported_media_type";
+    public const string RequestTooLarge = "request_too_large";
 }

@@ -23,6 +23,8 @@ namespace Baton.Core.Web;
 [JsonSerializable(typeof(SessionDetail))]
 [JsonSerializable(typeof(SessionSummary))]
 [JsonSerializable(typeof(RecentEvent))]
+[JsonSerializable(typeof(TranscriptPage))]
+[JsonSerializable(typeof(SessionActivity))]
 [JsonSerializable(typeof(JsonElement))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;
 

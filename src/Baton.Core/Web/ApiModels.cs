@@ -54,6 +54,15 @@ public sealed record RunningRow
     public string? WorkspacePath { get; init; }
 
     public string? WorkerHost { get; init; }
+
+    /// <summary>Baton: the task's title, as the tracker has it (text for people: never markup).</summary>
+    public string? Title { get; init; }
+
+    /// <summary>Baton: the run's cost in US dollars so far, computed from its tokens.</summary>
+    public decimal CostUsd { get; init; }
+
+    /// <summary>Baton: the last event in plain words, e.g. <c>running bash: dotnet test</c>.</summary>
+    public string? Activity { get; init; }
 }
 
 /// <summary>One row of <c>retrying[]</c> (§13.7.2); also the <c>retry</c> object of an issue's detail.</summary>
@@ -75,6 +84,9 @@ public sealed record RetryRow
     public string? WorkspacePath { get; init; }
 
     public string? WorkerHost { get; init; }
+
+    /// <summary>Baton: the task's title.</summary>
+    public string? Title { get; init; }
 }
 
 /// <summary>
@@ -108,13 +120,20 @@ public sealed record BlockedRow
     public string? WorkspacePath { get; init; }
 
     public string? WorkerHost { get; init; }
+
+    /// <summary>Baton: the task's title.</summary>
+    public string? Title { get; init; }
+
+    /// <summary>Baton: the agent kind.</summary>
+    public string? Agent { get; init; }
 }
 
 /// <summary>
 /// <c>codex_totals</c> (the spec's name, kept whatever the agent): aggregate tokens, and runtime seconds that include
-/// the live sessions (§13.5; Symphony's reference implementation leaves those out, Baton does not).
+/// the live sessions (§13.5; Symphony's reference implementation leaves those out, Baton does not). Baton adds the
+/// cost in US dollars.
 /// </summary>
-public sealed record CodexTotals(long InputTokens, long OutputTokens, long TotalTokens, double SecondsRunning)
+public sealed record CodexTotals(long InputTokens, long OutputTokens, long TotalTokens, double SecondsRunning, decimal CostUsd = 0m)
 {
     public static CodexTotals Zero { get; } = new(0, 0, 0, 0);
 }
@@ -287,6 +306,53 @@ public sealed record SessionSummary
     public DateTimeOffset? LastEventAt { get; init; }
 
     public required DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>The task's title (text for people: never markup).</summary>
+    public string? Title { get; init; }
+
+    /// <summary>The last event in plain words.</summary>
+    public string? Activity { get; init; }
+
+    /// <summary>When the current run started (null before the worker reported).</summary>
+    public DateTimeOffset? StartedAt { get; init; }
+
+    /// <summary>When the current run ended, null while it runs.</summary>
+    public DateTimeOffset? EndedAt { get; init; }
+
+    /// <summary>How the current run ended (a value of <c>Outcomes</c>), null while it runs.</summary>
+    public string? Outcome { get; init; }
+
+    /// <summary>The proof bundle's files, when the session has one.</summary>
+    public ProofLinks? Proof { get; init; }
+}
+
+/// <summary>
+/// Where a session's proof bundle can be read through the API (<c>/api/v1/sessions/&lt;s&gt;/proof/&lt;file&gt;</c>);
+/// each link is null when that file is not there.
+/// </summary>
+public sealed record ProofLinks(string? Summary, string? Transcript, string? Json, DateTimeOffset UpdatedAt);
+
+/// <summary>The files of <c>sessions/&lt;s&gt;/proof/</c> the API serves: these names and no others.</summary>
+public static class ProofFiles
+{
+    public const string Directory = "proof";
+    public const string Json = Proofs.ProofDocument.FileName;
+    public const string Summary = Proofs.ProofDocument.SummaryFile;
+    public const string Transcript = Proofs.ProofDocument.TranscriptFile;
+
+    public static IReadOnlyList<string> Served { get; } = [Json, Summary, Transcript];
+
+    /// <summary>The content type a served file goes out with, or null when the name is not one of <see cref="Served"/>.</summary>
+    public static string? ContentType(string name) => name switch
+    {
+        Json => "application/json; charset=utf-8",
+        Summary => "text/plain; charset=utf-8",
+        Transcript => "text/html; charset=utf-8",
+        _ => null,
+    };
+
+    /// <summary>The API path of one proof file of <paramref name="session"/>.</summary>
+    public static string Url(string session, string name) => $"/api/v1/sessions/{Uri.EscapeDataString(session)}/proof/{name}";
 }
 
 /// <summary>The body of <c>GET /api/v1/sessions/&lt;name&gt;</c>.</summary>
@@ -304,7 +370,48 @@ public sealed record SessionDetail
     public IReadOnlyList<SessionLog> Logs { get; init; } = [];
 
     public IReadOnlyList<RecentEvent> RecentEvents { get; init; } = [];
+
+    /// <summary>What the agent asked, while its task waits for a person's answer; null otherwise.</summary>
+    public string? Question { get; init; }
 }
 
 /// <summary>The body of <c>GET /api/v1/sessions</c>.</summary>
 public sealed record SessionList(IReadOnlyList<SessionSummary> Sessions);
+
+/// <summary>One line of a session's <c>events.jsonl</c>, as the transcript shows it.</summary>
+public sealed record TranscriptEntry
+{
+    public required DateTimeOffset At { get; init; }
+
+    public required int Run { get; init; }
+
+    /// <summary>The worker event type (<c>agent_message</c>, <c>tool_started</c>, …).</summary>
+    public required string Type { get; init; }
+
+    /// <summary>The event in plain words (one line).</summary>
+    public required string Words { get; init; }
+
+    public string? Text { get; init; }
+
+    public string? ToolName { get; init; }
+
+    public string? ToolInput { get; init; }
+
+    public string? ToolOutput { get; init; }
+
+    public bool? IsError { get; init; }
+
+    public string? Outcome { get; init; }
+
+    public string? Reason { get; init; }
+}
+
+/// <summary>
+/// The body of <c>GET /api/v1/sessions/&lt;s&gt;/events?from=N</c>: complete lines of <c>events.jsonl</c> from byte
+/// offset <see cref="From"/>; ask again with <c>from=</c><see cref="Next"/> for what follows. <see cref="Reset"/> says
+/// the file is shorter than the offset asked for (it was replaced): the list starts from its beginning again.
+/// </summary>
+public sealed record TranscriptPage(string Session, long From, long Next, bool More, bool Reset, IReadOnlyList<TranscriptEntry> Events);
+
+/// <summary>The data of a <c>session</c> server-sent event: one worker event of one session, in plain words.</summary>
+public sealed record SessionActivity(string Session, string Type, DateTimeOffset At, string Words, TokenCounts? Tokens = null, decimal? CostUsd = null);

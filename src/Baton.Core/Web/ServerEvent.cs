@@ -12,7 +12,7 @@ public static class ServerEventTypes
     /// <summary>Something in <c>/api/v1/state</c> changed (dispatch, retry, block, finish): re-read it.</summary>
     public const string State = "state";
 
-    /// <summary>A session's worker event (data: the session name and the event).</summary>
+    /// <summary>A session's worker event, in plain words (data: <see cref="SessionActivity"/>).</summary>
     public const string Session = "session";
 
     /// <summary>A refresh was requested (data: the refresh result).</summary>

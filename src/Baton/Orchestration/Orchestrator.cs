@@ -113,6 +113,9 @@ public sealed class Orchestrator : IAsyncDisposable
     /// <summary>Raised (on the loop) whenever the scheduling state changed.</summary>
     public event Action<Orchestrator>? StateChanged;
 
+    /// <summary>Raised (on a session's watcher) for each event read from a running session's events.jsonl.</summary>
+    public event Action<WorkerEvent>? EventObserved;
+
     public Project Project => _options.Project;
 
     public SchedulerState State => Volatile.Read(ref _state);
@@ -987,6 +990,7 @@ public sealed class Orchestrator : IAsyncDisposable
                 Post(new InputSignal(new RateLimitsObserved(Now, limits)));
             }
 
+            EventObserved?.Invoke(e);
             if (e.Type == WorkerEventTypes.TurnFinished)
             {
                 Post(new TurnDoneSignal(handle.TaskId, handle.RunId, e.Outcome ?? Outcomes.Failed, e.Reason));

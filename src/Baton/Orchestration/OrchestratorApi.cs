@@ -3,6 +3,7 @@ using Baton.Core.Web;
 using Baton.Sessions;
 using Baton.Storage;
 using Baton.Web;
+using Baton.Workers;
 using ApiRunningRow = Baton.Core.Web.RunningRow;
 using ApiRetryRow = Baton.Core.Web.RetryRow;
 using ApiBlockedRow = Baton.Core.Web.BlockedRow;
@@ -12,14 +13,20 @@ namespace Baton.Orchestration;
 /// <summary>
 /// The HTTP API's view of the running orchestrators (one per workflow): every answer is projected from their
 /// scheduler states, never kept separately (§13.4: observability only). State changes are published on the hub
-/// as <c>state</c> events for the dashboard.
+/// as <c>state</c> events for the dashboard (at most every <see cref="StateEventInterval"/>), each worker event of a
+/// running session as a <c>session</c> event.
 /// </summary>
 public sealed class OrchestratorApi : IOrchestratorApi
 {
+    /// <summary>The shortest gap between two <c>state</c> events: live within a second, yet one snapshot for a burst.</summary>
+    public static readonly TimeSpan StateEventInterval = TimeSpan.FromMilliseconds(200);
+
     private readonly IReadOnlyList<Orchestrator> _orchestrators;
     private readonly StateStore _store;
     private readonly SessionService _sessions;
+    private readonly SessionProjection _projection;
     private readonly TimeProvider _time;
+    private readonly Coalescer _stateEvents;
     private volatile bool _stopping;
 
     public OrchestratorApi(IReadOnlyList<Orchestrator> orchestrators, StateStore store, SessionService sessions, TimeProvider time)
@@ -27,10 +34,13 @@ public sealed class OrchestratorApi : IOrchestratorApi
         _orchestrators = orchestrators;
         _store = store;
         _sessions = sessions;
+        _projection = new SessionProjection(sessions);
         _time = time;
+        _stateEvents = new Coalescer(Publish, StateEventInterval, time);
         foreach (var orchestrator in orchestrators)
         {
-            orchestrator.StateChanged += _ => Publish();
+            orchestrator.StateChanged += _ => _stateEvents.Signal();
+            orchestrator.EventObserved += PublishActivity;
         }
     }
 
@@ -40,6 +50,7 @@ public sealed class OrchestratorApi : IOrchestratorApi
     public void MarkStopping()
     {
         _stopping = true;
+        _stateEvents.Dispose();
         Hub.Complete();
     }
 
@@ -57,6 +68,7 @@ public sealed class OrchestratorApi : IOrchestratorApi
         var blocked = new List<ApiBlockedRow>();
         long input = 0, output = 0, total = 0;
         double seconds = 0;
+        decimal cost = 0;
         var errors = new List<string>();
         var escalated = new List<EscalationRow>();
         System.Text.Json.JsonElement? rateLimits = null;
@@ -66,11 +78,12 @@ public sealed class OrchestratorApi : IOrchestratorApi
             var view = SchedulerView.Project(state, now);
             running.AddRange(state.Running.Values.OrderBy(e => e.StartedAt).Select(e => RunningRowOf(orchestrator, e)));
             retrying.AddRange(state.Retrying.Values.OrderBy(e => e.DueAt).Select(RetryRowOf));
-            blocked.AddRange(state.Blocked.Values.OrderBy(e => e.BlockedAt).Select(BlockedRowOf));
+            blocked.AddRange(state.Blocked.Values.OrderBy(e => e.BlockedAt).Select(e => BlockedRowOf(orchestrator, e)));
             input += view.Totals.InputTokens;
             output += view.Totals.OutputTokens;
             total += view.Totals.TotalTokens;
             seconds += view.Totals.SecondsRunning;
+            cost += view.Totals.CostUsd;
             rateLimits ??= state.RateLimits;
             escalated.AddRange(state.Escalated.Values.OrderBy(e => e.EscalatedAt).Select(e => new EscalationRow(e.Identifier, e.TaskId, e.Attempts, e.Error, e.EscalatedAt)));
             if (orchestrator.WorkflowError is { } error)
@@ -85,7 +98,7 @@ public sealed class OrchestratorApi : IOrchestratorApi
             Running = running,
             Retrying = retrying,
             Blocked = blocked,
-            CodexTotals = new CodexTotals(input, output, total, seconds),
+            CodexTotals = new CodexTotals(input, output, total, seconds, cost),
             RateLimits = rateLimits,
             Errors = errors.Count == 0 ? null : errors,
             Escalated = escalated.Count == 0 ? null : escalated,
@@ -118,7 +131,7 @@ public sealed class OrchestratorApi : IOrchestratorApi
                 Attempts = IssueAttempts.FromRetryAttempt(retry?.Attempt ?? run?.Attempt),
                 Running = run is null ? null : RunningRowOf(orchestrator, run),
                 Retry = retry is null ? null : RetryRowOf(retry),
-                Blocked = block is null ? null : BlockedRowOf(block),
+                Blocked = block is null ? null : BlockedRowOf(orchestrator, block),
                 Logs = session is null ? IssueLogs.None : new IssueLogs([new SessionLog("events", session.Files.Events)]),
                 LastError = retry?.Error,
             };
@@ -181,7 +194,20 @@ public sealed class OrchestratorApi : IOrchestratorApi
             Outcome = observed.Reported?.Outcome,
             Reason = observed.Reported?.Reason,
             Logs = [new SessionLog("events", session.Files.Events)],
+            Question = _orchestrators.SelectMany(o => o.State.Blocked.Values).FirstOrDefault(b => b.SessionId == session.Name)?.Question,
         };
+    }
+
+    public TranscriptPage? Transcript(string name, long from, int max)
+    {
+        ThrowIfStopping();
+        return FindSession(name) is { } session ? TranscriptReader.Read(session.Name, session.Files.Events, from, max) : null;
+    }
+
+    public string? ProofDirectory(string name)
+    {
+        ThrowIfStopping();
+        return FindSession(name) is { } session ? SessionProjection.ProofDirectory(session) : null;
     }
 
     public IAsyncEnumerable<ServerEvent> EventsAsync(CancellationToken cancellationToken)
@@ -204,29 +230,32 @@ public sealed class OrchestratorApi : IOrchestratorApi
         return _store.Read(db => SessionRows.FindByName(db, name)).FirstOrDefault(s => projects.Contains(s.Project) && s.ArchivedAt is null);
     }
 
-    private SessionSummary Summary(SessionRecord session)
+    private SessionSummary Summary(SessionRecord session) => _projection.Summary(session);
+
+    /// <summary>One worker event as a <c>session</c> event; never throws into the session's watcher.</summary>
+    private void PublishActivity(Core.Events.WorkerEvent e)
     {
-        var observed = _sessions.Observe(session);
-        var usage = observed.Reported?.TotalUsage ?? Core.Events.TokenUsage.Zero;
-        var tokens = TokensView.From(usage);
-        return new SessionSummary
+        if (_stopping || e.Type == Core.Events.WorkerEventTypes.Heartbeat)
         {
-            Name = session.Name,
-            Project = session.Project,
-            TaskIdentifier = session.TaskIdentifier,
-            Agent = session.Agent,
-            Model = session.Model,
-            Status = observed.Status,
-            WorkspacePath = session.Workspace,
-            Branch = session.Branch,
-            Run = observed.Reported?.Run ?? 0,
-            TurnCount = observed.Reported?.Turns ?? 0,
-            Tokens = new TokenCounts(tokens.InputTokens, tokens.OutputTokens, tokens.TotalTokens),
-            CostUsd = usage.CostUsd,
-            LastEvent = observed.Reported?.LastEvent,
-            LastEventAt = observed.Reported?.LastEventAt,
-            CreatedAt = session.CreatedAt,
-        };
+            return;
+        }
+
+        try
+        {
+            TokenCounts? tokens = null;
+            if (e.Usage is { } usage)
+            {
+                var view = TokensView.From(usage);
+                tokens = new TokenCounts(view.InputTokens, view.OutputTokens, view.TotalTokens);
+            }
+
+            var activity = new SessionActivity(e.Session, e.Type, e.Ts, TranscriptRenderer.Summary(e), tokens, e.Usage?.CostUsd);
+            Hub.Publish(ServerEvent.Create(ServerEventTypes.Session, activity, ApiJsonContext.Default.SessionActivity));
+        }
+        catch (Exception ex) when (ex is ArgumentException or NotSupportedException or InvalidOperationException)
+        {
+            // A malformed event is dropped from the live view; events.jsonl still has it.
+        }
     }
 
     private static bool Matches(string identifier, string id, string wanted) =>
@@ -251,6 +280,9 @@ public sealed class OrchestratorApi : IOrchestratorApi
             Session = e.SessionId,
             Agent = orchestrator.AgentKind,
             WorkspacePath = orchestrator.Runs.GetValueOrDefault(e.RunId)?.Session?.Workspace,
+            Title = e.Task.Task.Title,
+            CostUsd = e.Tokens.CostUsd,
+            Activity = TranscriptRenderer.Summary(e.LastEvent, e.LastMessage),
         };
     }
 
@@ -262,9 +294,10 @@ public sealed class OrchestratorApi : IOrchestratorApi
         Attempt = e.Attempt,
         DueAt = e.DueAt,
         Error = e.Error,
+        Title = e.Task?.Task.Title,
     };
 
-    private static ApiBlockedRow BlockedRowOf(BlockedEntry e) => new()
+    private static ApiBlockedRow BlockedRowOf(Orchestrator orchestrator, BlockedEntry e) => new()
     {
         IssueId = e.Task.Id,
         IssueIdentifier = e.Task.Identifier,
@@ -274,6 +307,8 @@ public sealed class OrchestratorApi : IOrchestratorApi
         SessionId = e.SessionId,
         BlockedAt = e.BlockedAt,
         Session = e.SessionId,
+        Title = e.Task.Task.Title,
+        Agent = orchestrator.AgentKind,
     };
 
     private void ThrowIfStopping()

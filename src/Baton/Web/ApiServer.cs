@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -35,7 +36,41 @@ public sealed class ApiServer : IAsyncDisposable
     private const int MaxBodyBytes = 64 * 1024;
     private const string JsonContentType = "application/json; charset=utf-8";
 
-    private static readonly Lazy<byte[]> s_page = new(LoadPage);
+    /// <summary>The longest answer a person may send a blocked session (characters).</summary>
+    public const int MaxAnswerChars = 16_000;
+
+    /// <summary>The largest proof file served (a transcript of a very long run is still far below this).</summary>
+    private const long MaxProofBytes = 64L * 1024 * 1024;
+
+    /// <summary>
+    /// The pages' policy: scripts and styles only from this server's own files (no inline script, no eval), data only
+    /// from this server. Task titles and agent text are inserted as text anyway; this is the second wall.
+    /// </summary>
+    private const string PagePolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+    /// <summary>
+    /// A proof transcript is HTML written from agent output: sandboxed (an opaque origin, no script, no forms), so
+    /// even markup an agent smuggled into it can neither run nor reach the API with the person's cookie.
+    /// </summary>
+    private const string ProofPolicy = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'";
+
+    // The dashboard's files, embedded in the executable (no build step): these names and no others are served.
+    private static readonly Dictionary<string, (string Resource, string ContentType)> s_assets = new(StringComparer.Ordinal)
+    {
+        ["baton.css"] = ("Baton.Web.baton.css", "text/css; charset=utf-8"),
+        ["common.js"] = ("Baton.Web.common.js", "text/javascript; charset=utf-8"),
+        ["dashboard.js"] = ("Baton.Web.dashboard.js", "text/javascript; charset=utf-8"),
+        ["session.js"] = ("Baton.Web.session.js", "text/javascript; charset=utf-8"),
+        ["baton.svg"] = ("Baton.Web.baton.svg", "image/svg+xml"),
+    };
+
+    private static readonly Lazy<byte[]> s_page = new(() => LoadResource("Baton.Web.index.html"));
+    private static readonly Lazy<byte[]> s_sessionPage = new(() => LoadResource("Baton.Web.session.html"));
+    private static readonly Dictionary<string, Lazy<byte[]>> s_assetBytes =
+        s_assets.ToDictionary(a => a.Key, a => new Lazy<byte[]>(() => LoadResource(a.Value.Resource)), StringComparer.Ordinal);
+
+    // One encoding of each live update however many clients receive it.
+    private readonly ConditionalWeakTable<ServerEvent, byte[]> _frames = [];
 
     private readonly IOrchestratorApi _api;
     private readonly ApiServerOptions _options;
@@ -195,11 +230,15 @@ public sealed class ApiServer : IAsyncDisposable
         // error envelope (§13.7.2), and literal routes such as /api/v1/refresh always win over /api/v1/{issue} by
         // template precedence, whatever the method (GET /api/v1/refresh is a 405, not an unknown issue).
         app.Map("/", Only(HttpMethods.Get, PageAsync));
+        app.Map("/sessions/{name}", Only(HttpMethods.Get, SessionPageAsync));
+        app.Map("/assets/{file}", Only(HttpMethods.Get, AssetAsync));
         app.Map("/api/v1/state", Only(HttpMethods.Get, StateAsync));
         app.Map("/api/v1/refresh", Only(HttpMethods.Post, RefreshAsync));
         app.Map("/api/v1/sessions", Only(HttpMethods.Get, SessionsAsync));
         app.Map("/api/v1/sessions/{name}", Only(HttpMethods.Get, SessionAsync));
+        app.Map("/api/v1/sessions/{name}/events", Only(HttpMethods.Get, TranscriptAsync));
         app.Map("/api/v1/sessions/{name}/answer", Only(HttpMethods.Post, AnswerAsync));
+        app.Map("/api/v1/sessions/{name}/proof/{file}", Only(HttpMethods.Get, ProofAsync));
         app.Map("/api/v1/events", Only(HttpMethods.Get, EventsAsync));
         app.Map("/api/v1/{issue_identifier}", Only(HttpMethods.Get, IssueAsync));
         app.Map("/{**path}", NotFoundAsync);
@@ -362,9 +401,32 @@ public sealed class ApiServer : IAsyncDisposable
             return;
         }
 
+        await WritePageAsync(http, s_page.Value).ConfigureAwait(false);
+    }
+
+    /// <summary>The session page; it reads the session itself, so an unknown name shows as such on the page.</summary>
+    private static Task SessionPageAsync(HttpContext http) => WritePageAsync(http, s_sessionPage.Value);
+
+    private static async Task WritePageAsync(HttpContext http, byte[] page)
+    {
         http.Response.StatusCode = StatusCodes.Status200OK;
         http.Response.ContentType = "text/html; charset=utf-8";
-        await http.Response.Body.WriteAsync(s_page.Value, http.RequestAborted).ConfigureAwait(false);
+        http.Response.Headers.ContentSecurityPolicy = PagePolicy;
+        await http.Response.Body.WriteAsync(page, http.RequestAborted).ConfigureAwait(false);
+    }
+
+    private static async Task AssetAsync(HttpContext http)
+    {
+        var file = (string)http.Request.RouteValues["file"]!;
+        if (!s_assets.TryGetValue(file, out var asset))
+        {
+            await NotFoundAsync(http).ConfigureAwait(false);
+            return;
+        }
+
+        http.Response.StatusCode = StatusCodes.Status200OK;
+        http.Response.ContentType = asset.ContentType;
+        await http.Response.Body.WriteAsync(s_assetBytes[file].Value, http.RequestAborted).ConfigureAwait(false);
     }
 
     private async Task StateAsync(HttpContext http)
@@ -417,9 +479,44 @@ public sealed class ApiServer : IAsyncDisposable
             : WriteErrorAsync(http, StatusCodes.Status404NotFound, ErrorCodes.SessionNotFound, $"no session {name}");
     }
 
+    private Task TranscriptAsync(HttpContext http)
+    {
+        var name = (string)http.Request.RouteValues["name"]!;
+        if (!TryQueryNumber(http, "from", 0, out var from) || !TryQueryNumber(http, "max", 200, out var max))
+        {
+            return WriteErrorAsync(http, StatusCodes.Status400BadRequest, ErrorCodes.InvalidRequest, "from and max must be whole numbers (from: a byte offset the previous page gave as next)");
+        }
+
+        return _api.Transcript(name, from, (int)Math.Min(max, TranscriptReader.MaxEvents)) is { } page
+            ? WriteJsonAsync(http, StatusCodes.Status200OK, page, ApiJsonContext.Default.TranscriptPage)
+            : WriteErrorAsync(http, StatusCodes.Status404NotFound, ErrorCodes.SessionNotFound, $"no session {name}");
+    }
+
+    private static bool TryQueryNumber(HttpContext http, string name, long fallback, out long value)
+    {
+        value = fallback;
+        var given = http.Request.Query[name];
+        if (given.Count == 0)
+        {
+            return true;
+        }
+
+        return given.Count == 1 && long.TryParse(given[0], NumberStyles.None, CultureInfo.InvariantCulture, out value);
+    }
+
+    /// <summary>
+    /// A person's answer to a session waiting for one. JSON only: a form on another site cannot send
+    /// <c>application/json</c> without the browser asking first, and the guard has already refused foreign origins.
+    /// </summary>
     private async Task AnswerAsync(HttpContext http)
     {
         var name = (string)http.Request.RouteValues["name"]!;
+        if (!MediaTypeIsJson(http.Request.ContentType))
+        {
+            await WriteErrorAsync(http, StatusCodes.Status415UnsupportedMediaType, ErrorCodes.UnsupportedMediaType, "send the answer as JSON {\"text\": \"...\"} with Content-Type: application/json").ConfigureAwait(false);
+            return;
+        }
+
         AnswerRequest? body;
         try
         {
@@ -427,26 +524,101 @@ public sealed class ApiServer : IAsyncDisposable
         }
         catch (JsonException)
         {
-            body = null;
+            await WriteErrorAsync(http, StatusCodes.Status400BadRequest, ErrorCodes.BodyInvalid, "send a JSON object with a non-empty \"text\": {\"text\": \"your answer\"}").ConfigureAwait(false);
+            return;
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            await WriteErrorAsync(http, StatusCodes.Status413PayloadTooLarge, ErrorCodes.RequestTooLarge, $"the body is larger than {MaxBodyBytes / 1024} KB").ConfigureAwait(false);
+            return;
         }
 
-        if (body?.Text is not { } text || string.IsNullOrWhiteSpace(text))
+        var text = body?.Text?.Trim();
+        if (string.IsNullOrEmpty(text))
         {
             await WriteErrorAsync(http, StatusCodes.Status400BadRequest, ErrorCodes.BodyInvalid, "send a JSON object with a non-empty \"text\": {\"text\": \"your answer\"}").ConfigureAwait(false);
             return;
         }
 
-        switch (await _api.AnswerAsync(name, text, http.RequestAborted).ConfigureAwait(false))
+        if (text.Length > MaxAnswerChars)
         {
-            case AnswerOutcome.Accepted:
-                await WriteJsonAsync(http, StatusCodes.Status202Accepted, new AnswerAccepted(name, DateTimeOffset.UtcNow), ApiJsonContext.Default.AnswerAccepted).ConfigureAwait(false);
-                break;
-            case AnswerOutcome.NotBlocked:
-                await WriteErrorAsync(http, StatusCodes.Status409Conflict, ErrorCodes.SessionNotBlocked, $"{name} is not waiting for an answer").ConfigureAwait(false);
-                break;
-            default:
-                await WriteErrorAsync(http, StatusCodes.Status404NotFound, ErrorCodes.SessionNotFound, $"no session {name}").ConfigureAwait(false);
-                break;
+            await WriteErrorAsync(http, StatusCodes.Status400BadRequest, ErrorCodes.BodyInvalid, $"the answer is longer than {MaxAnswerChars.ToString(CultureInfo.InvariantCulture)} characters").ConfigureAwait(false);
+            return;
+        }
+
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, _stopping.Token);
+        var outcome = await _api.AnswerAsync(name, text, linked.Token).ConfigureAwait(false);
+        await (outcome switch
+        {
+            AnswerOutcome.Accepted => WriteJsonAsync(http, StatusCodes.Status202Accepted, new AnswerAccepted(name, _options.Time.GetUtcNow()), ApiJsonContext.Default.AnswerAccepted),
+            AnswerOutcome.NotBlocked => WriteErrorAsync(http, StatusCodes.Status409Conflict, ErrorCodes.SessionNotBlocked, $"session {name} is not waiting for an answer"),
+            _ => WriteErrorAsync(http, StatusCodes.Status404NotFound, ErrorCodes.SessionNotFound, $"no session {name}"),
+        }).ConfigureAwait(false);
+    }
+
+    private static bool MediaTypeIsJson(string? contentType) =>
+        contentType is not null
+        && Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var parsed)
+        && string.Equals(parsed.MediaType.Value, "application/json", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// One file of the session's proof bundle, by a name from <see cref="ProofFiles.Served"/> only: no other name, no
+    /// path, no link out of the directory is followed (a symbolic link there is refused, not served).
+    /// </summary>
+    private async Task ProofAsync(HttpContext http)
+    {
+        var name = (string)http.Request.RouteValues["name"]!;
+        var file = (string)http.Request.RouteValues["file"]!;
+        var contentType = ProofFiles.ContentType(file);
+        if (contentType is null)
+        {
+            await WriteErrorAsync(http, StatusCodes.Status404NotFound, ErrorCodes.NotFound, $"a proof has no file {file}; there are {string.Join(", ", ProofFiles.Served)}").ConfigureAwait(false);
+            return;
+        }
+
+        if (_api.ProofDirectory(name) is not { } directory)
+        {
+            await WriteErrorAsync(http, StatusCodes.Status404NotFound, ErrorCodes.SessionNotFound, $"no session {name}").ConfigureAwait(false);
+            return;
+        }
+
+        FileStream stream;
+        try
+        {
+            var path = Path.Combine(directory, file);
+            var info = new FileInfo(path);
+            if (!info.Exists || info.LinkTarget is not null || new DirectoryInfo(directory).LinkTarget is not null
+                || !string.Equals(Path.GetDirectoryName(Path.GetFullPath(path)), Path.GetFullPath(directory).TrimEnd('/'), StringComparison.Ordinal)
+                || info.Length > MaxProofBytes)
+            {
+                if (info.Exists)
+                {
+                    _logger.LogWarning("refused to serve proof file {File} of session {Session}: a link, outside the directory or too large", file, name);
+                }
+
+                await WriteErrorAsync(http, StatusCodes.Status404NotFound, ErrorCodes.ProofNotFound, $"session {name} has no {file} in its proof yet").ConfigureAwait(false);
+                return;
+            }
+
+            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            await WriteErrorAsync(http, StatusCodes.Status404NotFound, ErrorCodes.ProofNotFound, $"session {name} has no readable {file} in its proof").ConfigureAwait(false);
+            return;
+        }
+
+        await using (stream.ConfigureAwait(false))
+        {
+            http.Response.StatusCode = StatusCodes.Status200OK;
+            http.Response.ContentType = contentType;
+            http.Response.ContentLength = stream.Length;
+            if (file == ProofFiles.Transcript)
+            {
+                http.Response.Headers.ContentSecurityPolicy = ProofPolicy;
+            }
+
+            await stream.CopyToAsync(http.Response.Body, http.RequestAborted).ConfigureAwait(false);
         }
     }
 
@@ -497,7 +669,8 @@ public sealed class ApiServer : IAsyncDisposable
                 pending = enumerator.MoveNextAsync().AsTask();
                 if (Frame(item) is { } frame)
                 {
-                    await WriteTextAsync(http, frame, token).ConfigureAwait(false);
+                    await http.Response.Body.WriteAsync(frame, token).ConfigureAwait(false);
+                    await http.Response.Body.FlushAsync(token).ConfigureAwait(false);
                 }
             }
         }
@@ -545,7 +718,7 @@ public sealed class ApiServer : IAsyncDisposable
         }
     }
 
-    private string? Frame(ServerEvent item)
+    private byte[]? Frame(ServerEvent item)
     {
         if (!ServerEvent.IsValidType(item.Type))
         {
@@ -554,6 +727,11 @@ public sealed class ApiServer : IAsyncDisposable
             return null;
         }
 
+        return _frames.GetValue(item, Encode);
+    }
+
+    private static byte[] Encode(ServerEvent item)
+    {
         var builder = new StringBuilder();
         if (item.Id is { } id)
         {
@@ -563,7 +741,7 @@ public sealed class ApiServer : IAsyncDisposable
         // Compact JSON is one line: string contents have their line breaks escaped, so one data: line always suffices.
         builder.Append("event: ").Append(item.Type).Append('\n')
             .Append("data: ").Append(JsonSerializer.Serialize(item.Data, ApiJsonContext.Default.JsonElement)).Append("\n\n");
-        return builder.ToString();
+        return Encoding.UTF8.GetBytes(builder.ToString());
     }
 
     private static async Task WriteTextAsync(HttpContext http, string text, CancellationToken cancellationToken)
@@ -592,10 +770,10 @@ public sealed class ApiServer : IAsyncDisposable
         await JsonSerializer.SerializeAsync(http.Response.Body, value, typeInfo, http.RequestAborted).ConfigureAwait(false);
     }
 
-    private static byte[] LoadPage()
+    private static byte[] LoadResource(string name)
     {
-        using var stream = typeof(ApiServer).Assembly.GetManifestResourceStream("Baton.Web.index.html")
-            ?? throw new InvalidOperationException("the page Baton.Web.index.html is not embedded");
+        using var stream = typeof(ApiServer).Assembly.GetManifestResourceStream(name)
+            ?? throw new InvalidOperationException($"the page resource {name} is not embedded");
         using var buffer = new MemoryStream();
         stream.CopyTo(buffer);
         return buffer.ToArray();

@@ -33,6 +33,18 @@ public interface IOrchestratorApi
     SessionDetail? Session(string name);
 
     /// <summary>
+    /// Complete lines of the session's <c>events.jsonl</c> from byte offset <paramref name="from"/>, at most
+    /// <paramref name="max"/> of them (see <see cref="TranscriptReader"/>); null when there is no such session.
+    /// </summary>
+    TranscriptPage? Transcript(string name, long from, int max);
+
+    /// <summary>
+    /// The session's proof directory (<c>sessions/&lt;s&gt;/proof</c>, which need not exist yet), or null when there is
+    /// no such session. The server serves only the names of <see cref="ProofFiles.Served"/> from it.
+    /// </summary>
+    string? ProofDirectory(string name);
+
+    /// <summary>
     /// Live updates for one subscriber, from the moment of the first <c>MoveNextAsync</c> until
     /// <paramref name="cancellationToken"/> is cancelled. Each call is a new, independent subscription (see
     /// <see cref="ServerEventHub"/>). The stream ending tells the client to reconnect.

@@ -58,7 +58,35 @@ public static class TranscriptRenderer
             WorkerEventTypes.Error => $"error: {OneLine(e.Text ?? string.Empty, 80)}",
             WorkerEventTypes.Supervisor => $"supervisor {e.Reason ?? "note"}: {OneLine(e.Text ?? string.Empty, 70)}",
             WorkerEventTypes.RunFinished => $"run {e.Outcome}",
-            _ => e.Type,
+            WorkerEventTypes.RunStarted => "started",
+            WorkerEventTypes.SteerReceived or WorkerEventTypes.FollowUpReceived => $"got a message: {OneLine(e.Text ?? string.Empty, 80)}",
+            WorkerEventTypes.Usage or WorkerEventTypes.Heartbeat => "working",
+            _ => e.Type.Replace('_', ' '),
+        };
+    }
+
+    /// <summary>
+    /// The same plain words from what a view keeps of the last event: its type and its short message (the text, the
+    /// tool and its input, or the reason). Usage reports and heartbeats say only that the agent is working.
+    /// </summary>
+    public static string Summary(string? type, string? message)
+    {
+        var said = string.IsNullOrWhiteSpace(message) ? null : OneLine(message, 80);
+        return type switch
+        {
+            null => "waiting for the first event",
+            WorkerEventTypes.RunStarted => "started",
+            WorkerEventTypes.TurnStarted => "thinking",
+            WorkerEventTypes.AgentMessage => said is null ? "said something" : $"said: {said}",
+            WorkerEventTypes.ToolStarted => said is null ? "running a tool" : $"running {said}",
+            WorkerEventTypes.ToolFinished => said is null ? "a tool finished" : $"{said} done",
+            WorkerEventTypes.TurnFinished => said is null ? "finished a turn" : $"finished a turn: {said}",
+            WorkerEventTypes.InputRequested => said is null ? "asks a person" : $"asks: {said}",
+            WorkerEventTypes.SteerReceived or WorkerEventTypes.FollowUpReceived => said is null ? "got a message" : $"got a message: {said}",
+            WorkerEventTypes.Error => said is null ? "error" : $"error: {said}",
+            WorkerEventTypes.RunFinished => said is null ? "run ended" : $"run ended: {said}",
+            WorkerEventTypes.Usage or WorkerEventTypes.Heartbeat => "working",
+            _ => type.Replace('_', ' '),
         };
     }
 

@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Baton.Tests.Web;
 
-public class ApiServerTests
+public partial class ApiServerTests
 {
     // The field names of SPEC.md §13.7.2's suggested shapes, exactly.
     private static readonly string[] s_stateFields = ["generated_at", "counts", "running", "retrying", "codex_totals", "rate_limits"];
@@ -45,7 +45,7 @@ public class ApiServerTests
         json.GetProperty("counts").GetProperty("blocked").GetInt32().ShouldBe(1);
 
         var running = json.GetProperty("running")[0];
-        Keys(running).ShouldBe([.. s_runningFields, "issue_url", "session", "agent", "workspace_path", "worker_host"], ignoreOrder: true);
+        Keys(running).ShouldBe([.. s_runningFields, "issue_url", "session", "agent", "workspace_path", "worker_host", "title", "cost_usd", "activity"], ignoreOrder: true);
         Keys(running.GetProperty("tokens")).ShouldBe(s_tokenFields, ignoreOrder: true);
         running.GetProperty("issue_identifier").GetString().ShouldBe("MT-649");
         running.GetProperty("turn_count").GetInt32().ShouldBe(7);
@@ -57,17 +57,17 @@ public class ApiServerTests
         json.GetProperty("generated_at").GetString().ShouldBe("2026-02-24T20:15:30Z");
 
         var retry = json.GetProperty("retrying")[0];
-        Keys(retry).ShouldBe([.. s_retryFields, "issue_url", "workspace_path", "worker_host"], ignoreOrder: true);
+        Keys(retry).ShouldBe([.. s_retryFields, "issue_url", "workspace_path", "worker_host", "title"], ignoreOrder: true);
         retry.GetProperty("attempt").GetInt32().ShouldBe(3);
         retry.GetProperty("due_at").GetString().ShouldBe("2026-02-24T20:16:00Z");
         retry.GetProperty("issue_url").ValueKind.ShouldBe(JsonValueKind.Null);
 
         Keys(json.GetProperty("blocked")[0]).ShouldBe(
-            ["issue_id", "issue_identifier", "issue_url", "state", "error", "session_id", "blocked_at", "last_event", "last_message", "last_event_at", "session", "workspace_path", "worker_host"],
+            ["issue_id", "issue_identifier", "issue_url", "state", "error", "session_id", "blocked_at", "last_event", "last_message", "last_event_at", "session", "workspace_path", "worker_host", "title", "agent"],
             ignoreOrder: true);
 
         var totals = json.GetProperty("codex_totals");
-        Keys(totals).ShouldBe(s_totalsFields, ignoreOrder: true);
+        Keys(totals).ShouldBe([.. s_totalsFields, "cost_usd"], ignoreOrder: true);
         totals.GetProperty("seconds_running").GetDouble().ShouldBe(1834.2);
         json.GetProperty("rate_limits").GetProperty("primary").GetProperty("used_percent").GetDouble().ShouldBe(12.5);
     }
@@ -267,7 +267,8 @@ public class ApiServerTests
         var sessions = json.GetProperty("sessions");
         sessions.EnumerateArray().Select(s => s.GetProperty("name").GetString()).ShouldBe(["mt-1", "mt-2"]);
         Keys(sessions[0]).ShouldBe(
-            ["name", "project", "task_identifier", "agent", "model", "status", "workspace_path", "branch", "run", "turn_count", "tokens", "cost_usd", "last_event", "last_event_at", "created_at"],
+            ["name", "project", "task_identifier", "agent", "model", "status", "workspace_path", "branch", "run", "turn_count", "tokens", "cost_usd", "last_event", "last_event_at", "created_at",
+             "title", "activity", "started_at", "ended_at", "outcome", "proof"],
             ignoreOrder: true);
     }
 
@@ -287,7 +288,7 @@ public class ApiServerTests
         var (status, json) = await GetJsonAsync(http, server, "/api/v1/sessions/mt-1");
 
         status.ShouldBe(HttpStatusCode.OK);
-        Keys(json).ShouldBe(["session", "purpose", "outcome", "reason", "logs", "recent_events"], ignoreOrder: true);
+        Keys(json).ShouldBe(["session", "purpose", "outcome", "reason", "logs", "recent_events", "question"], ignoreOrder: true);
         json.GetProperty("session").GetProperty("name").GetString().ShouldBe("mt-1");
         json.GetProperty("recent_events")[0].GetProperty("message").GetString().ShouldBe("hello");
     }
@@ -314,6 +315,12 @@ public class ApiServerTests
     [InlineData("DELETE", "/api/v1/sessions/mt-1", "GET")]
     [InlineData("POST", "/api/v1/events", "GET")]
     [InlineData("POST", "/", "GET")]
+    [InlineData("POST", "/sessions/mt-1", "GET")]
+    [InlineData("POST", "/assets/baton.css", "GET")]
+    [InlineData("POST", "/api/v1/sessions/mt-1/events", "GET")]
+    [InlineData("GET", "/api/v1/sessions/mt-1/answer", "POST")]
+    [InlineData("PUT", "/api/v1/sessions/mt-1/answer", "POST")]
+    [InlineData("DELETE", "/api/v1/sessions/mt-1/proof/summary.md", "GET")]
     public async Task WrongMethod_DefinedRoute_Returns405WithEnvelope(string method, string path, string allowed)
     {
         await using var server = await StartAsync(new TestOrchestratorApi());
@@ -332,6 +339,10 @@ public class ApiServerTests
     [InlineData("/favicon.ico")]
     [InlineData("/api/v1/sessions/mt-1/extra")]
     [InlineData("/api/v1/MT-649/extra")]
+    [InlineData("/sessions/mt-1/extra")]
+    [InlineData("/assets/nope.js")]
+    [InlineData("/assets/index.html")]
+    [InlineData("/api/v1/sessions/mt-1/proof/summary.md/x")]
     public async Task UnknownRoute_Returns404NotFoundWithEnvelope(string path)
     {
         await using var server = await StartAsync(new TestOrchestratorApi());
@@ -369,11 +380,21 @@ public class ApiServerTests
 
         using var response = await http.GetAsync(new Uri(server.BaseUrl + "/"));
         var html = await response.Content.ReadAsStringAsync();
+        var script = await http.GetStringAsync(new Uri(server.BaseUrl + "/assets/dashboard.js"));
+        var common = await http.GetStringAsync(new Uri(server.BaseUrl + "/assets/common.js"));
 
         response.StatusCode.ShouldBe(HttpStatusCode.OK);
         response.Content.Headers.ContentType!.MediaType.ShouldBe("text/html");
-        html.ShouldContain("/api/v1/state");
-        html.ShouldContain("/api/v1/events");
+        html.ShouldContain("/assets/dashboard.js");
+        script.ShouldContain("/api/v1/state");
+        script.ShouldContain("/api/v1/sessions");
+        common.ShouldContain("/api/v1/events");
+
+        // Only the server's own script files run: no inline script, whatever text a task brings.
+        var policy = response.Headers.GetValues("Content-Security-Policy").Single();
+        policy.ShouldContain("script-src 'self'");
+        policy.ShouldNotContain("unsafe-inline");
+        html.ShouldNotContain("<script>");
     }
 
     [Fact]

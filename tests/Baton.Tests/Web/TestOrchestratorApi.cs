@@ -19,6 +19,12 @@ internal sealed class TestOrchestratorApi : IOrchestratorApi
 
     public Dictionary<string, SessionDetail> SessionDetails { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Session directories by name: the transcript is read from their events.jsonl, the proof from proof/.</summary>
+    public Dictionary<string, string> SessionDirectories { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Runs after an answer was accepted (a test moves its fake task on, as the orchestrator would).</summary>
+    public Action<string, string>? OnAnswer { get; set; }
+
     /// <summary>Whether the next refresh reports itself coalesced (a poll already running or due).</summary>
     public bool CoalesceRefresh { get; set; }
 
@@ -64,10 +70,12 @@ internal sealed class TestOrchestratorApi : IOrchestratorApi
             if (BlockedSessions.Remove(session))
             {
                 Answers.Add((session, text));
+                OnAnswer?.Invoke(session, text);
                 return Task.FromResult(AnswerOutcome.Accepted);
             }
 
-            return Task.FromResult(SessionDetails.ContainsKey(session) ? AnswerOutcome.NotBlocked : AnswerOutcome.NotFound);
+            var known = SessionDetails.ContainsKey(session) || SessionSummaries.Any(s => s.Name == session);
+            return Task.FromResult(known ? AnswerOutcome.NotBlocked : AnswerOutcome.NotFound);
         }
     }
 
@@ -81,6 +89,18 @@ internal sealed class TestOrchestratorApi : IOrchestratorApi
     {
         ThrowIfUnavailable();
         return SessionDetails.GetValueOrDefault(name);
+    }
+
+    public TranscriptPage? Transcript(string name, long from, int max)
+    {
+        ThrowIfUnavailable();
+        return SessionDirectories.TryGetValue(name, out var directory) ? TranscriptReader.Read(name, Path.Combine(directory, "events.jsonl"), from, max) : null;
+    }
+
+    public string? ProofDirectory(string name)
+    {
+        ThrowIfUnavailable();
+        return SessionDirectories.TryGetValue(name, out var directory) ? Path.Combine(directory, ProofFiles.Directory) : null;
     }
 
     public IAsyncEnumerable<ServerEvent> EventsAsync(CancellationToken cancellationToken)
@@ -151,6 +171,9 @@ internal static class Samples
         Agent = "pi",
         WorkspacePath = "/tmp/baton/worktrees/MT-649",
         WorkerHost = null,
+        Title = "Fix the parser",
+        CostUsd = 0.0123m,
+        Activity = "running bash: dotnet test",
     };
 
     public static RetryRow Retry() => new()
@@ -160,6 +183,7 @@ internal static class Samples
         Attempt = 3,
         DueAt = new DateTimeOffset(2026, 2, 24, 20, 16, 0, TimeSpan.Zero),
         Error = "no available orchestrator slots",
+        Title = "Speed up the build",
     };
 
     public static BlockedRow Blocked() => new()
@@ -172,6 +196,8 @@ internal static class Samples
         BlockedAt = new DateTimeOffset(2026, 2, 24, 20, 12, 0, TimeSpan.Zero),
         LastEvent = "input_requested",
         Session = "mt-2",
+        Title = "Rename the API",
+        Agent = "pi",
     };
 
     public static OrchestratorSnapshot Snapshot() => new()
@@ -180,7 +206,7 @@ internal static class Samples
         Running = [Running()],
         Retrying = [Retry()],
         Blocked = [Blocked()],
-        CodexTotals = new CodexTotals(5000, 2400, 7400, 1834.2),
+        CodexTotals = new CodexTotals(5000, 2400, 7400, 1834.2, 0.42m),
         RateLimits = JsonDocument.Parse("""{"limit_id":"codex","primary":{"used_percent":12.5}}""").RootElement.Clone(),
     };
 
@@ -213,5 +239,8 @@ internal static class Samples
         LastEvent = "tool_started",
         LastEventAt = Now,
         CreatedAt = Now.AddMinutes(-5),
+        Title = "Fix the parser",
+        Activity = "running bash: dotnet test",
+        StartedAt = Now.AddMinutes(-4),
     };
 }
