@@ -54,7 +54,7 @@ const Baton = (() => {
 
   function clock(when) {
     const date = parse(when);
-    return date ? date.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" }) : "";
+    return date ? date.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" }) : "";
   }
 
   function exact(when) { const date = parse(when); return date ? date.toLocaleString() : ""; }
