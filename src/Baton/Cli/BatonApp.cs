@@ -16,7 +16,8 @@ public static class BatonApp
         "  baton task add app \"Fix the login bug\" --priority 2\n" +
         "  baton task ready\n" +
         "  baton spawn app APP-1      an agent on APP-1 in its own worktree and tmux session\n" +
-        "  baton run --port 8080      the orchestrator: dispatch every ready task, with its API\n" +
+        "  baton run --port 8080      the orchestrator: dispatch every ready task, with its dashboard\n" +
+        "  baton status --watch       the overview in the terminal\n" +
         "  baton doctor";
 
     public static RootCommand CreateRootCommand(CliContext context)
@@ -48,6 +49,7 @@ public static class BatonApp
         root.Subcommands.Add(new PurposeCommand(context));
         root.Subcommands.Add(new RunCommand(context));
         root.Subcommands.Add(new ProofCommand(context));
+        root.Subcommands.Add(new StatusCommand(context));
 
         return root;
     }

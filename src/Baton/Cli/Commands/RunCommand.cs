@@ -58,6 +58,8 @@ public sealed class RunCommand : BatonCommand
         var orchestrators = new List<Orchestrator>();
         ApiServer? server = null;
         OrchestratorApi? api = null;
+        string? endpointFile = null;
+        string? token = null;
         try
         {
             foreach (var (project, path, bare) in targets)
@@ -89,7 +91,8 @@ public sealed class RunCommand : BatonCommand
             {
                 var host = settings.ServerHost;
                 var loopback = host is "127.0.0.1" or "localhost" or "::1" or "[::1]";
-                server = await ApiServer.StartAsync(api, new ApiServerOptions { Host = host, Port = listen, Token = loopback ? null : ApiServer.NewToken(), Time = Context.Time }, cancellationToken).ConfigureAwait(false);
+                token = loopback ? null : ApiServer.NewToken();
+                server = await ApiServer.StartAsync(api, new ApiServerOptions { Host = host, Port = listen, Token = token, Time = Context.Time }, cancellationToken).ConfigureAwait(false);
                 Context.Out.WriteLine($"baton run: dashboard and API at {server.BaseUrl}");
                 if (server.LoginUrl is { } login)
                 {
@@ -100,6 +103,16 @@ public sealed class RunCommand : BatonCommand
                 log.Info("http server listening", ("url", server.BaseUrl), ("token_required", server.RequiresToken));
             }
 
+            // Where 'baton status' finds this orchestrator (and its API) while it runs.
+            endpointFile = ApiEndpoints.Write(Context.BatonHome, new ApiEndpoint
+            {
+                Pid = Environment.ProcessId,
+                ProcessStartTime = Processes.ProcessTable.StartTime(Environment.ProcessId),
+                StartedAt = Context.Time.GetUtcNow(),
+                Url = server?.BaseUrl,
+                Token = token,
+                Workflows = [.. targets.Select(t => t.Workflow)],
+            });
             Context.Out.WriteLine($"baton run: {orchestrators.Count} workflow(s) running; log at {log.Path}; Ctrl-C to stop");
             await Context.Out.FlushAsync(CancellationToken.None).ConfigureAwait(false);
             try
@@ -115,6 +128,7 @@ public sealed class RunCommand : BatonCommand
         }
         finally
         {
+            ApiEndpoints.Remove(endpointFile);
             api?.MarkStopping();
             var stopSessions = parseResult.GetValue(_stopSessions);
             await Task.WhenAll(orchestrators.Select(o => o.ShutdownAsync(stopSessions, ShutdownGrace / 2))).WaitAsync(ShutdownGrace, CancellationToken.None).ConfigureAwait(false);

@@ -1,0 +1,64 @@
+using System.Text.Json;
+using Baton.Tests.Orchestration;
+using Baton.Tests.TestSupport;
+using OpenQA.Selenium;
+using static Baton.Tests.Orchestration.RunWorkflows;
+
+namespace Baton.Tests.Web;
+
+/// <summary>The dashboard served by a real <c>baton run</c> with a real session (tmux, worker, command agent).</summary>
+[Collection(BrowserCollection.Name)]
+public sealed class DashboardRunBrowserTests(Browser browser)
+{
+    [Fact]
+    public async Task Dashboard_AgainstBatonRun_ShowsTheRealSessionAndItsTranscriptLive()
+    {
+        await using var w = await SessionWorld.CreateAsync();
+        var go = Path.Combine(w.World.Root, "go");
+        Write(w, $"""
+            echo "step one: reading the code"
+            while [ ! -f {go} ]; do sleep 0.1; done
+            echo "step two: the tests are green"
+            sleep 6545
+            """);
+        var task = await w.AddTaskAsync("Show <b>this</b> on the dashboard");
+        await using var daemon = await RunDaemon.StartAsync(w);
+        var url = daemon.Http.BaseAddress!.ToString().TrimEnd('/');
+        try
+        {
+            var state = await daemon.WaitForStateAsync(s => Rows(s, "running").Any(r => r.GetProperty("session").ValueKind == JsonValueKind.String), "the session running");
+            var session = Rows(state, "running").Single().GetProperty("session").GetString()!;
+
+            browser.Open(url + "/");
+            browser.WaitReady();
+            browser.WaitLive();
+            var row = By.CssSelector($"#running tr[data-session='{session}']");
+            browser.Until(d => d.FindElement(row).Text.Contains("said: step one: reading the code", StringComparison.Ordinal), "the running session and its last event", TimeSpan.FromSeconds(30));
+            var text = browser.Driver.FindElement(row).Text;
+            text.ShouldContain(task);
+            text.ShouldContain("Show <b>this</b> on the dashboard");
+            text.ShouldContain("command");
+            browser.Screenshot("dashboard-baton-run");
+
+            browser.Open(url + "/sessions/" + session);
+            browser.WaitReady();
+            browser.WaitLive();
+            var transcript = browser.Driver.FindElement(By.Id("transcript"));
+            browser.Until(_ => transcript.Text.Contains("step one: reading the code", StringComparison.Ordinal), "the transcript", TimeSpan.FromSeconds(30));
+            browser.Driver.FindElement(By.Id("facts")).Text.ShouldContain("Show <b>this</b> on the dashboard");
+            browser.Script("window.__sameDocument = 'yes';");
+
+            File.WriteAllText(go, string.Empty);
+
+            browser.Until(_ => transcript.Text.Contains("step two: the tests are green", StringComparison.Ordinal), "the next line, live", TimeSpan.FromSeconds(30));
+            browser.Script("return window.__sameDocument;").ShouldBe("yes");
+            browser.Screenshot("session-baton-run");
+        }
+        finally
+        {
+            browser.Open("about:blank");
+        }
+
+        (await daemon.StopAsync()).ShouldBe(0, daemon.Stderr);
+    }
+}
