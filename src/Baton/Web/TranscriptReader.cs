@@ -22,6 +22,8 @@ public static class TranscriptReader
     /// <summary>Text fields longer than this are cut (the page shows an excerpt; events.jsonl keeps everything).</summary>
     public const int MaxFieldChars = 16_000;
 
+    private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
+
     public static TranscriptPage Read(string session, string eventsPath, long from, int max)
     {
         ArgumentNullException.ThrowIfNull(session);
@@ -54,7 +56,9 @@ public static class TranscriptReader
             stream.Seek(from, SeekOrigin.Begin);
             stream.ReadExactly(buffer);
             var entries = new List<TranscriptEntry>();
-            var start = 0;
+
+            // A UTF-8 byte order mark at the very start (a file someone wrote by hand) is not part of the first line.
+            var start = from == 0 && buffer.AsSpan().StartsWith(Utf8Bom) ? Utf8Bom.Length : 0;
             var more = false;
             while (start < size)
             {
@@ -79,7 +83,7 @@ public static class TranscriptReader
             }
 
             var next = from + start;
-            if (start == 0 && size == MaxBytes)
+            if (entries.Count == 0 && next == from && size == MaxBytes)
             {
                 // One line longer than a whole page: step over what was read, or no call would ever get past it. The
                 // rest of that line then fails to parse and is skipped like any broken line.
