@@ -10,7 +10,7 @@ rm -rf "$results"; mkdir -p "$results"
 finish() { echo; echo "$1 passed, $2 failed"; exit "$([ "$2" -eq 0 ] && echo 0 || echo 1)"; }
 
 ensure_base || finish 0 1
-ensure_packages sqlite3:sqlite3 || finish 0 1
+ensure_packages sqlite3:sqlite3 chromium:chromium chromedriver:chromium-driver || finish 0 1
 ensure_agents || finish 0 1
 
 say "building (warnings are errors)"

@@ -12,6 +12,12 @@ public static class Program
 {
     public static int Main(string[] args)
     {
+        if (args.Length == 3 && args[0] == DashboardBench.ClientMode)
+        {
+            // The dashboard measure's event-stream clients, started by it as a process of their own.
+            return DashboardBench.Clients(args);
+        }
+
         try
         {
             var options = BenchOptions.Parse(args);
@@ -44,6 +50,7 @@ public static class Program
             Phase("orchestrator dispatch", () => [OrchestratorBench.DispatchLatency(options, scratch, notes)]);
             Phase("orchestrator throughput", () => OrchestratorBench.Throughput(options, scratch, notes));
             Phase("orchestrator idle", () => OrchestratorBench.Idle(options, scratch, notes));
+            Phase("dashboard", () => DashboardBench.Run(options, scratch, notes));
 
             Row.Print(Console.Out, rows);
             Console.Out.WriteLine();
@@ -109,6 +116,18 @@ public static class Program
 
 internal sealed record BenchOptions(string Baton, string Hello, int Runs, int Tasks, int ListRuns, int Workspaces, int CreateRounds, int AnalyzeWorkspaces, int AnalyzeRuns, int Sessions, int SpawnRuns, int SessionListRuns, int DispatchRuns, int OrchestratorTasks, int IdleSessions, string? Only, string? Scratch)
 {
+    public int DashboardSessions { get; init; } = 200;
+
+    public int DashboardRequests { get; init; } = 500;
+
+    public int PaintRuns { get; init; } = 50;
+
+    public int SseClients { get; init; } = 20;
+
+    public int SseRate { get; init; } = 2;
+
+    public int SseSeconds { get; init; } = 10;
+
     public static BenchOptions Parse(string[] args)
     {
         string? baton = null;
@@ -128,6 +147,7 @@ internal sealed record BenchOptions(string Baton, string Hello, int Runs, int Ta
         var idleSessions = 100;
         string? only = null;
         string? scratch = null;
+        int dashboardSessions = 200, dashboardRequests = 500, paintRuns = 50, sseClients = 20, sseRate = 2, sseSeconds = 10;
         for (var i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -151,7 +171,13 @@ internal sealed record BenchOptions(string Baton, string Hello, int Runs, int Ta
                 case "--idle-sessions": idleSessions = NextInt(); break;
                 case "--only": only = Next(); break;
                 case "--scratch": scratch = Next(); break;
-                default: throw new ArgumentException($"unknown argument '{args[i]}' (usage: --baton PATH --hello PATH [--runs 20] [--tasks 5000] [--list-runs 10] [--workspaces 20] [--create-rounds 3] [--analyze-workspaces 50] [--analyze-runs 5] [--sessions 100] [--spawn-runs 10] [--session-list-runs 10] [--dispatch-runs 10] [--orchestrator-tasks 200] [--idle-sessions 100] [--only start-up|task|create|safety|sessions|orchestrator|dispatch|throughput|idle] [--scratch DIR])");
+                case "--dashboard-sessions": dashboardSessions = NextInt(); break;
+                case "--dashboard-requests": dashboardRequests = NextInt(); break;
+                case "--paint-runs": paintRuns = NextInt(); break;
+                case "--sse-clients": sseClients = NextInt(); break;
+                case "--sse-rate": sseRate = NextInt(); break;
+                case "--sse-seconds": sseSeconds = NextInt(); break;
+                default: throw new ArgumentException($"unknown argument '{args[i]}' (usage: --baton PATH --hello PATH [--runs 20] [--tasks 5000] [--list-runs 10] [--workspaces 20] [--create-rounds 3] [--analyze-workspaces 50] [--analyze-runs 5] [--sessions 100] [--spawn-runs 10] [--session-list-runs 10] [--dispatch-runs 10] [--orchestrator-tasks 200] [--idle-sessions 100] [--dashboard-sessions 200] [--dashboard-requests 500] [--paint-runs 50] [--sse-clients 20] [--sse-rate 2] [--sse-seconds 10] [--only start-up|task|create|safety|sessions|orchestrator|dispatch|throughput|idle|dashboard] [--scratch DIR])");
             }
         }
 
@@ -172,7 +198,15 @@ internal sealed record BenchOptions(string Baton, string Hello, int Runs, int Ta
             Math.Max(orchestratorTasks, 1),
             Math.Max(idleSessions, 1),
             only,
-            scratch);
+            scratch)
+        {
+            DashboardSessions = Math.Max(dashboardSessions, 4),
+            DashboardRequests = Math.Max(dashboardRequests, 10),
+            PaintRuns = Math.Max(paintRuns, 3),
+            SseClients = Math.Max(sseClients, 1),
+            SseRate = Math.Max(sseRate, 1),
+            SseSeconds = Math.Max(sseSeconds, 1),
+        };
     }
 }
 

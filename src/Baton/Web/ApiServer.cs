@@ -64,10 +64,11 @@ public sealed class ApiServer : IAsyncDisposable
         ["baton.svg"] = ("Baton.Web.baton.svg", "image/svg+xml"),
     };
 
-    private static readonly Lazy<byte[]> s_page = new(() => LoadResource("Baton.Web.index.html"));
-    private static readonly Lazy<byte[]> s_sessionPage = new(() => LoadResource("Baton.Web.session.html"));
-    private static readonly Dictionary<string, Lazy<byte[]>> s_assetBytes =
-        s_assets.ToDictionary(a => a.Key, a => new Lazy<byte[]>(() => LoadResource(a.Value.Resource)), StringComparer.Ordinal);
+    private static readonly Dictionary<string, Lazy<(byte[] Bytes, string Version)>> s_assetBytes =
+        s_assets.ToDictionary(a => a.Key, a => new Lazy<(byte[], string)>(() => Versioned(LoadResource(a.Value.Resource))), StringComparer.Ordinal);
+
+    private static readonly Lazy<byte[]> s_page = new(() => LoadPage("Baton.Web.index.html"));
+    private static readonly Lazy<byte[]> s_sessionPage = new(() => LoadPage("Baton.Web.session.html"));
 
     // One encoding of each live update however many clients receive it.
     private readonly ConditionalWeakTable<ServerEvent, byte[]> _frames = [];
@@ -424,9 +425,28 @@ public sealed class ApiServer : IAsyncDisposable
             return;
         }
 
+        var (bytes, version) = s_assetBytes[file].Value;
         http.Response.StatusCode = StatusCodes.Status200OK;
         http.Response.ContentType = asset.ContentType;
-        await http.Response.Body.WriteAsync(s_assetBytes[file].Value, http.RequestAborted).ConfigureAwait(false);
+
+        // The pages name each file with its content's hash (?v=), so a browser may keep it for good: a new build of
+        // Baton names new content with a new hash. Asked for without the hash, it is fetched afresh every time.
+        http.Response.Headers.CacheControl = http.Request.Query["v"] == version ? "public, max-age=31536000, immutable" : "no-cache";
+        await http.Response.Body.WriteAsync(bytes, http.RequestAborted).ConfigureAwait(false);
+    }
+
+    private static (byte[] Bytes, string Version) Versioned(byte[] bytes) => (bytes, Convert.ToHexStringLower(SHA256.HashData(bytes))[..12]);
+
+    /// <summary>A page, with every <c>/assets/NAME</c> it names pointed at that file's current version.</summary>
+    private static byte[] LoadPage(string resource)
+    {
+        var html = Encoding.UTF8.GetString(LoadResource(resource));
+        foreach (var (name, asset) in s_assetBytes)
+        {
+            html = html.Replace($"\"/assets/{name}\"", $"\"/assets/{name}?v={asset.Value.Version}\"", StringComparison.Ordinal);
+        }
+
+        return Encoding.UTF8.GetBytes(html);
     }
 
     private async Task StateAsync(HttpContext http)
@@ -667,11 +687,18 @@ public sealed class ApiServer : IAsyncDisposable
 
                 var item = enumerator.Current;
                 pending = enumerator.MoveNextAsync().AsTask();
-                if (Frame(item) is { } frame)
+                await WriteFrameAsync(http, item, token).ConfigureAwait(false);
+
+                // Whatever is already queued goes out with the same flush: one write to the socket for a burst of
+                // events rather than one each (bounded, so a flood still reaches the client in pieces).
+                for (var batched = 1; batched < 64 && pending.IsCompletedSuccessfully && pending.Result; batched++)
                 {
-                    await http.Response.Body.WriteAsync(frame, token).ConfigureAwait(false);
-                    await http.Response.Body.FlushAsync(token).ConfigureAwait(false);
+                    item = enumerator.Current;
+                    pending = enumerator.MoveNextAsync().AsTask();
+                    await WriteFrameAsync(http, item, token).ConfigureAwait(false);
                 }
+
+                await http.Response.Body.FlushAsync(token).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException && token.IsCancellationRequested)
@@ -715,6 +742,14 @@ public sealed class ApiServer : IAsyncDisposable
         catch (Exception ex)
         {
             _logger.LogWarning(ex, "an event subscription failed to dispose");
+        }
+    }
+
+    private async Task WriteFrameAsync(HttpContext http, ServerEvent item, CancellationToken token)
+    {
+        if (Frame(item) is { } frame)
+        {
+            await http.Response.Body.WriteAsync(frame, token).ConfigureAwait(false);
         }
     }
 

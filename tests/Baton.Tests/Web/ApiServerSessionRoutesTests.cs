@@ -357,6 +357,25 @@ public partial class ApiServerTests
     }
 
     [Fact]
+    public async Task Assets_NamedWithTheirHash_MayBeCachedForGood_OthersNot()
+    {
+        await using var server = await StartAsync(new TestOrchestratorApi());
+        using var http = Client();
+        var html = await http.GetStringAsync(new Uri(server.BaseUrl + "/"));
+        var versioned = System.Text.RegularExpressions.Regex.Match(html, "/assets/dashboard\\.js\\?v=[0-9a-f]{12}").Value;
+
+        using var cached = await http.GetAsync(new Uri(server.BaseUrl + versioned));
+        using var plain = await http.GetAsync(new Uri(server.BaseUrl + "/assets/dashboard.js"));
+        using var stale = await http.GetAsync(new Uri(server.BaseUrl + "/assets/dashboard.js?v=000000000000"));
+
+        versioned.ShouldNotBeEmpty();
+        cached.Headers.CacheControl!.ToString().ShouldContain("immutable");
+        plain.Headers.CacheControl!.NoCache.ShouldBeTrue();
+        stale.Headers.CacheControl!.NoCache.ShouldBeTrue();
+        (await cached.Content.ReadAsStringAsync()).ShouldBe(await plain.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task Events_SessionActivity_ArrivesAsASessionEvent()
     {
         var api = new TestOrchestratorApi();

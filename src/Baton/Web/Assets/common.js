@@ -83,19 +83,20 @@ const Baton = (() => {
   }
 
   /**
-   * The live connection: server-sent events from /api/v1/events. onEvent(type, data) for each update; onOpen after
-   * every (re)connect, when updates may have been missed. The browser reconnects by itself; a stream the server
+   * The live connection: server-sent events from /api/v1/events. onEvent(type, data) for each update; onOpen(first)
+   * after every (re)connect, when updates may have been missed. The browser reconnects by itself; a stream the server
    * refused is retried every 3 s.
    */
   function live(indicator, onEvent, onOpen) {
     let source = null;
+    let opens = 0;
     function show(text, up) {
       indicator.textContent = text;
       indicator.className = "pill " + (up ? "live" : "down");
     }
     function connect() {
       source = new EventSource("/api/v1/events");
-      source.onopen = () => { show("live", true); onOpen(); };
+      source.onopen = () => { show("live", true); onOpen(opens++ === 0); };
       source.onerror = () => {
         show("reconnecting…", false);
         if (source.readyState === EventSource.CLOSED) setTimeout(connect, 3000);

@@ -222,9 +222,15 @@
     scheduleState();
   });
 
-  Baton.live($("live"), onEvent, () => { loadState(); loadSessions(); });
+  // After a reconnect, updates may have been missed: read everything again. The first connection comes while the
+  // page is still loading its data: re-read a second later instead, so the two do not compete for the first paint
+  // and an update published before the subscription is still caught.
+  Baton.live($("live"), onEvent, (first) => {
+    const reload = () => { loadState(); loadSessions(); };
+    if (first) setTimeout(reload, 1000); else reload();
+  });
   setInterval(tick, 1000);
   // A slow safety net: a missed update never leaves the page wrong for long.
   setInterval(() => { loadState(); loadSessions(); }, 15000);
-  loadState().then(() => loadSessions()).then(() => { document.body.dataset.ready = "true"; performance.mark("baton-ready"); });
+  Promise.all([loadState(), loadSessions()]).then(() => { renderTotals(); document.body.dataset.ready = "true"; performance.mark("baton-ready"); });
 })();

@@ -202,7 +202,10 @@
     }
   }
 
-  Baton.live($("live"), onEvent, () => { loadDetail(); loadTranscript(); });
+  Baton.live($("live"), onEvent, (first) => {
+    const reload = () => { loadDetail(); loadTranscript(); };
+    if (first) setTimeout(reload, 1000); else reload();
+  });
   // Sessions started outside the orchestrator send no live events: read what is new every few seconds too.
   setInterval(() => { loadTranscript(); loadDetail(); }, 3000);
   loadDetail().then(loadTranscript).then(() => { document.body.dataset.ready = "true"; });
