@@ -50,20 +50,20 @@ public sealed class DashboardBrowserTests(Browser browser) : IAsyncLifetime
         browser.Open(Server.BaseUrl + "/");
         browser.WaitReady();
 
-        var running = Row("running", "app-1");
-        running.Text.ShouldContain("APP-1");
-        running.Text.ShouldContain("Fix the login bug");
-        running.Text.ShouldContain("pi");
-        running.Text.ShouldContain("running bash: dotnet test");
-        running.Text.ShouldContain("12,345");
-        running.Text.ShouldContain("$0.0420");
-        Row("running", "app-2").Text.ShouldContain("Speed up the build");
-        Table("retrying").Text.ShouldContain("APP-4");
-        Table("retrying").Text.ShouldContain("exit code 1");
-        browser.Driver.FindElement(By.CssSelector("#blocked [data-session='app-3']")).Text.ShouldContain("May I drop the legacy table?");
-        Row("handoffs", "app-5").FindElement(By.LinkText("summary")).GetAttribute("href").ShouldEndWith("/api/v1/sessions/app-5/proof/summary.md");
-        Row("sessions", "app-1").FindElement(By.LinkText("app-1")).GetAttribute("href").ShouldEndWith("/sessions/app-1");
-        var totals = browser.Driver.FindElement(By.Id("totals")).Text;
+        var running = RowText("running", "app-1");
+        running.ShouldContain("APP-1");
+        running.ShouldContain("Fix the login bug");
+        running.ShouldContain("pi");
+        running.ShouldContain("running bash: dotnet test");
+        running.ShouldContain("12,345");
+        running.ShouldContain("$0.0420");
+        RowText("running", "app-2").ShouldContain("Speed up the build");
+        TextOf("#retrying").ShouldContain("APP-4");
+        TextOf("#retrying").ShouldContain("exit code 1");
+        TextOf("#blocked [data-session='app-3']").ShouldContain("May I drop the legacy table?");
+        HrefOf("#handoffs tr[data-session='app-5'] .links a").ShouldEndWith("/api/v1/sessions/app-5/proof/summary.md");
+        HrefOf("#sessions tr[data-session='app-1'] a").ShouldEndWith("/sessions/app-1");
+        var totals = TextOf("#totals");
         totals.ShouldContain("19,000");
         totals.ShouldContain("$1.23");
         browser.Screenshot("dashboard");
@@ -108,11 +108,11 @@ public sealed class DashboardBrowserTests(Browser browser) : IAsyncLifetime
         browser.Script("window.__sameDocument = 'yes';");
 
         _api.Hub.Publish(Activity("app-1", "agent_message", "said: the migration is done"));
-        browser.Until(_ => Row("running", "app-1").Text.Contains("said: the migration is done", StringComparison.Ordinal), "the new event on the running row", s_live);
+        browser.Until(_ => RowText("running", "app-1").Contains("said: the migration is done", StringComparison.Ordinal), "the new event on the running row", s_live);
 
         var snapshot = Crew() with { Running = [Running("app-9", "APP-9", "A task that just started", "started")] };
         _api.Hub.Publish(ServerEvent.Create(ServerEventTypes.State, snapshot, ApiJsonContext.Default.OrchestratorSnapshot));
-        browser.Until(_ => Table("running").Text.Contains("A task that just started", StringComparison.Ordinal), "the new running session", s_live);
+        browser.Until(_ => TextOf("#running").Contains("A task that just started", StringComparison.Ordinal), "the new running session", s_live);
 
         // The same document all along: nothing reloaded the page.
         browser.Script("return window.__sameDocument;").ShouldBe("yes");
@@ -166,13 +166,14 @@ public sealed class DashboardBrowserTests(Browser browser) : IAsyncLifetime
         browser.WaitReady();
         browser.WaitLive();
 
-        var card = browser.Driver.FindElement(By.CssSelector("#blocked [data-session='app-3']"));
-        card.FindElement(By.TagName("textarea")).SendKeys("Yes, drop it; keep a backup.");
-        card.FindElement(By.CssSelector("button[type=submit]")).Click();
+        // The answer form is the same element across live re-renders, so it can be held while typing.
+        var form = browser.Until(d => d.FindElement(By.CssSelector("#blocked form[data-answer='app-3']")), "the answer box");
+        form.FindElement(By.TagName("textarea")).SendKeys("Yes, drop it; keep a backup.");
+        form.FindElement(By.CssSelector("button[type=submit]")).Click();
 
         browser.Until(_ => _api.Answers.Count == 1, "the answer reaching the orchestrator");
         _api.Answers.Single().ShouldBe(("app-3", "Yes, drop it; keep a backup."));
-        browser.Until(_ => browser.Driver.FindElement(By.Id("blocked")).Text.Contains("No agent waits for a person.", StringComparison.Ordinal), "the task leaving the waiting list");
+        browser.Until(_ => TextOf("#blocked").Contains("No agent waits for a person.", StringComparison.Ordinal), "the task leaving the waiting list");
     }
 
     [Fact]
@@ -213,11 +214,11 @@ public sealed class DashboardBrowserTests(Browser browser) : IAsyncLifetime
         browser.WaitReady();
         browser.WaitLive();
         _api.Hub.Publish(Activity("app-1", "agent_message", Evil));
-        browser.Until(_ => Row("running", "app-1").FindElement(By.CssSelector(".words")).Text == Evil, "the live event as text", s_live);
+        browser.Until(_ => TextOf("#running tr[data-session='app-1'] .words") == Evil, "the live event as text", s_live);
 
-        Row("running", "app-1").FindElement(By.CssSelector("td.title")).Text.ShouldBe(Evil);
-        Row("sessions", "app-1").FindElement(By.CssSelector("td.title")).Text.ShouldBe(Evil);
-        browser.Driver.FindElement(By.CssSelector("#blocked [data-session='app-3'] .question")).Text.ShouldBe(Evil);
+        TextOf("#running tr[data-session='app-1'] td.title").ShouldBe(Evil);
+        TextOf("#sessions tr[data-session='app-1'] td.title").ShouldBe(Evil);
+        TextOf("#blocked [data-session='app-3'] .question").ShouldBe(Evil);
         browser.Driver.FindElements(By.CssSelector("main img")).ShouldBeEmpty();
         browser.Driver.FindElements(By.CssSelector("main script")).ShouldBeEmpty();
         browser.Script("return window.__pwned === undefined;").ShouldBe(true);
@@ -279,7 +280,7 @@ public sealed class DashboardBrowserTests(Browser browser) : IAsyncLifetime
         browser.Open(secured.LoginUrl!);
         browser.WaitReady();
         browser.Driver.Url.ShouldBe(secured.BaseUrl + "/"); // the token left the address bar
-        browser.Until(_ => Table("running").Text.Contains("Fix the login bug", StringComparison.Ordinal), "the data behind the token");
+        browser.Until(_ => TextOf("#running").Contains("Fix the login bug", StringComparison.Ordinal), "the data behind the token");
         browser.WaitLive();
         browser.Script("return document.cookie;").ShouldBe(string.Empty); // HttpOnly: scripts never see it
         browser.Driver.Manage().Cookies.DeleteAllCookies();
@@ -308,9 +309,12 @@ public sealed class DashboardBrowserTests(Browser browser) : IAsyncLifetime
         return (numbers[0], numbers[1]);
     }
 
-    private IWebElement Table(string id) => browser.Driver.FindElement(By.Id(id));
+    // Live updates redraw the tables: every read finds its element afresh (a held row may have been replaced).
+    private string TextOf(string css) => browser.Until(d => d.FindElement(By.CssSelector(css)).Text, css);
 
-    private IWebElement Row(string table, string session) => browser.Driver.FindElement(By.CssSelector($"#{table} tr[data-session='{session}']"));
+    private string HrefOf(string css) => browser.Until(d => d.FindElement(By.CssSelector(css)).GetAttribute("href"), css)!;
+
+    private string RowText(string table, string session) => TextOf($"#{table} tr[data-session='{session}']");
 
     /// <summary>A crew: two running, one retrying, one waiting for a person, one handed off with its proof.</summary>
     private OrchestratorSnapshot Crew()

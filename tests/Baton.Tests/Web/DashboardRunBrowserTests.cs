@@ -34,7 +34,7 @@ public sealed class DashboardRunBrowserTests(Browser browser)
             browser.WaitLive();
             var row = By.CssSelector($"#running tr[data-session='{session}']");
             browser.Until(d => d.FindElement(row).Text.Contains("said: step one: reading the code", StringComparison.Ordinal), "the running session and its last event", TimeSpan.FromSeconds(30));
-            var text = browser.Driver.FindElement(row).Text;
+            var text = browser.Until(d => d.FindElement(row).Text, "the row");
             text.ShouldContain(task);
             text.ShouldContain("Show <b>this</b> on the dashboard");
             text.ShouldContain("command");
