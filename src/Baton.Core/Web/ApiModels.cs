@@ -373,7 +373,13 @@ public sealed record SessionDetail
 
     /// <summary>What the agent asked, while its task waits for a person's answer; null otherwise.</summary>
     public string? Question { get; init; }
+
+    /// <summary>The last question a person answered for this session (an answer starts a new run), or null.</summary>
+    public AnsweredQuestion? Answered { get; init; }
 }
+
+/// <summary>A question a run ended on and the answer a person gave (<c>cli</c>: baton send, <c>api</c>: the dashboard).</summary>
+public sealed record AnsweredQuestion(string? Question, string Answer, DateTimeOffset AnsweredAt, string? By);
 
 /// <summary>The body of <c>GET /api/v1/sessions</c>.</summary>
 public sealed record SessionList(IReadOnlyList<SessionSummary> Sessions);

@@ -195,6 +195,7 @@ public sealed class OrchestratorApi : IOrchestratorApi
             Reason = observed.Reported?.Reason,
             Logs = [new SessionLog("events", session.Files.Events)],
             Question = _orchestrators.SelectMany(o => o.State.Blocked.Values).FirstOrDefault(b => b.SessionId == session.Name)?.Question,
+            Answered = session.Files.ReadAnswered() is { } answered ? new AnsweredQuestion(answered.Question, answered.Answer, answered.AnsweredAt, answered.By) : null,
         };
     }
 

@@ -255,6 +255,8 @@ public sealed class SessionFiles(string directory)
 
     public AnswerNote? ReadAnswer() => ReadOptional(Answer, SessionJsonContext.Default.AnswerNote);
 
+    public AnsweredNote? ReadAnswered() => ReadOptional(Answered, SessionJsonContext.Default.AnsweredNote);
+
     public void WriteAnswer(AnswerNote note) =>
         AtomicFile.WriteAllText(Answer, JsonSerializer.Serialize(note, SessionJsonContext.Default.AnswerNote));
 

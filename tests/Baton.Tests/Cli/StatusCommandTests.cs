@@ -103,6 +103,30 @@ public sealed class StatusCommandTests
     }
 
     [Fact]
+    public async Task Status_RunEndedOnAQuestion_IsWaitingForAPersonUntilAnswered()
+    {
+        await using var w = await SessionWorld.CreateAsync();
+        var task = await w.AddTaskAsync("Pick a region");
+        var session = await w.SpawnCommandAsync(task, "echo asking");
+        var info = await w.WaitForStatusAsync(session, "idle");
+        var files = new Baton.Sessions.SessionFiles(info.GetProperty("directory").GetString()!);
+        files.WriteBlocked(new Baton.Sessions.BlockedNote { TaskId = "t1", TaskIdentifier = task, Question = "Which region, [bold]eu[/] or us?", BlockedAt = DateTimeOffset.UtcNow });
+
+        var waiting = (await w.RunAsync("status", "--json")).Data;
+        var human = await w.RunAsync("status");
+        files.WriteAnswer(new Baton.Sessions.AnswerNote { Text = "eu", AnsweredAt = DateTimeOffset.UtcNow, By = "cli" });
+        var answered = (await w.RunAsync("status", "--json")).Data;
+
+        var blocked = waiting.GetProperty("blocked").EnumerateArray().Single();
+        blocked.GetProperty("session").GetString().ShouldBe(session);
+        blocked.GetProperty("error").GetString().ShouldBe("Which region, [bold]eu[/] or us?");
+        waiting.GetProperty("running").GetArrayLength().ShouldBe(0);
+        human.Stdout.ShouldContain("Which region, [bold]eu[/] or us?");
+        human.Stdout.ShouldContain("baton send <session>");
+        answered.GetProperty("blocked").GetArrayLength().ShouldBe(0);
+    }
+
+    [Fact]
     public async Task Status_StaleEndpointFile_IsIgnoredAndRemoved()
     {
         using var w = await TempWorld.CreateAsync();

@@ -130,7 +130,11 @@ public sealed class DashboardBrowserTests(Browser browser) : IAsyncLifetime
         Append(directory, "follow_up_received", ("text", "Please also update the README."));
         Directory.CreateDirectory(Path.Combine(directory, "proof"));
         File.WriteAllText(Path.Combine(directory, "proof", "summary.md"), "# APP-1\n\nValidation: green.\n");
-        _api.SessionDetails["app-1"] = Detail("app-1") with { Session = Summary("app-1", "APP-1", "Fix the login bug", "working") with { Proof = new ProofLinks(ProofFiles.Url("app-1", "summary.md"), null, null, DateTimeOffset.UtcNow) } };
+        _api.SessionDetails["app-1"] = Detail("app-1") with
+        {
+            Session = Summary("app-1", "APP-1", "Fix the login bug", "working") with { Proof = new ProofLinks(ProofFiles.Url("app-1", "summary.md"), null, null, DateTimeOffset.UtcNow) },
+            Answered = new AnsweredQuestion("Which region should the bucket live in?", "eu-west-1", DateTimeOffset.UtcNow.AddMinutes(-1), "api"),
+        };
 
         browser.Open(Server.BaseUrl + "/sessions/app-1");
         browser.WaitReady();
@@ -141,6 +145,8 @@ public sealed class DashboardBrowserTests(Browser browser) : IAsyncLifetime
         transcript.Text.ShouldContain("dotnet test");
         transcript.Text.ShouldContain("bash done");
         browser.Driver.FindElement(By.Id("messages")).Text.ShouldContain("Please also update the README.");
+        browser.Until(_ => TextOf("#answered").Contains("eu-west-1", StringComparison.Ordinal), "the answered question");
+        TextOf("#answered").ShouldContain("Which region should the bucket live in?");
         browser.Until(_ => browser.Driver.FindElement(By.Id("proof")).Text.Contains("Validation: green.", StringComparison.Ordinal), "the proof summary");
         browser.Driver.FindElement(By.Id("facts")).Text.ShouldContain("Fix the login bug");
 

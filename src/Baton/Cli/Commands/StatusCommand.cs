@@ -199,9 +199,12 @@ internal sealed class StatusGatherer(CliContext context, SessionContext sessions
             };
         }
 
-        // No orchestrator answered: the live sessions are what runs, the waiting ones what waits.
-        var running = summaries.Where(s => s.Status is SessionStatus.Starting or SessionStatus.Working or SessionStatus.Idle).Select(s => RunningOf(s, now)).ToList();
-        var blocked = summaries.Where(s => s.Status == SessionStatus.WaitingForInput).Select(s => BlockedOf(s, records.First(r => r.Name == s.Name && r.Project == s.Project))).ToList();
+        // No orchestrator answered: the live sessions are what runs; what waits for a person is a session whose run
+        // ended on a question nobody answered yet (blocked.json, no answer.json), or one still waiting in its pane.
+        var byName = records.ToDictionary(r => (r.Project, r.Name));
+        var waiting = summaries.Where(s => IsWaiting(s, byName[(s.Project, s.Name)])).ToList();
+        var running = summaries.Where(s => s.Status is SessionStatus.Starting or SessionStatus.Working or SessionStatus.Idle && !waiting.Contains(s)).Select(s => RunningOf(s, now)).ToList();
+        var blocked = waiting.Select(s => BlockedOf(s, byName[(s.Project, s.Name)])).ToList();
         var seconds = summaries.Where(s => s.StartedAt is not null).Sum(s => Math.Max(0, ((s.EndedAt ?? now) - s.StartedAt!.Value).TotalSeconds));
         return new StatusView
         {
@@ -272,21 +275,28 @@ internal sealed class StatusGatherer(CliContext context, SessionContext sessions
         Activity = s.Activity,
     };
 
-    private static BlockedRow BlockedOf(SessionSummary s, SessionRecord record) => new()
+    private static bool IsWaiting(SessionSummary s, SessionRecord record) =>
+        s.Status == SessionStatus.WaitingForInput || (record.Files.ReadBlocked() is not null && record.Files.ReadAnswer() is null);
+
+    private static BlockedRow BlockedOf(SessionSummary s, SessionRecord record)
     {
-        IssueId = s.TaskIdentifier ?? s.Name,
-        IssueIdentifier = s.TaskIdentifier ?? "–",
-        State = s.Status,
-        Error = LastQuestion(record),
-        SessionId = s.Name,
-        Session = s.Name,
-        BlockedAt = s.LastEventAt,
-        LastEvent = s.LastEvent,
-        LastEventAt = s.LastEventAt,
-        WorkspacePath = s.WorkspacePath,
-        Title = s.Title,
-        Agent = s.Agent,
-    };
+        var note = record.Files.ReadBlocked();
+        return new BlockedRow
+        {
+            IssueId = note?.TaskId ?? s.TaskIdentifier ?? s.Name,
+            IssueIdentifier = note?.TaskIdentifier ?? s.TaskIdentifier ?? "–",
+            State = s.Status,
+            Error = note?.Question ?? LastQuestion(record),
+            SessionId = s.Name,
+            Session = s.Name,
+            BlockedAt = note?.BlockedAt ?? s.LastEventAt,
+            LastEvent = s.LastEvent,
+            LastEventAt = s.LastEventAt,
+            WorkspacePath = s.WorkspacePath,
+            Title = s.Title,
+            Agent = s.Agent,
+        };
+    }
 
     /// <summary>What the agent asked last (its last input_requested event), for a session waiting for a person.</summary>
     private static string? LastQuestion(SessionRecord record)

@@ -43,7 +43,18 @@
       $("question").textContent = detail.question || "The agent needs a person's input.";
       if (!page.answer) { page.answer = Baton.answerBox(name, () => setTimeout(loadDetail, 300)); $("answer").append(page.answer); }
     }
+    drawAnswered(detail.answered);
     drawProof(s.proof);
+  }
+
+  // The last question a person answered: the answer starts a new run, so it is not in the events as a message.
+  function drawAnswered(answered) {
+    page.answered = Boolean(answered);
+    $("answered").replaceChildren(...(answered ? [
+      el("div", { class: "message input_requested" }, el("div", { class: "who", text: "agent → person (question)" }), el("div", { class: "text", text: answered.question || "(no question text)" })),
+      el("div", { class: "message follow_up_received" }, el("div", { class: "who", text: "person → agent (answer, " + (answered.by || "?") + ") · " + Baton.clock(answered.answered_at) }), el("div", { class: "text", text: answered.answer })),
+    ] : []));
+    $("messages-empty").hidden = page.messages > 0 || page.answered;
   }
 
   async function drawProof(proof) {
@@ -158,7 +169,7 @@
       }
     }
     $("transcript-empty").hidden = page.count > 0;
-    $("messages-empty").hidden = page.messages > 0;
+    $("messages-empty").hidden = page.messages > 0 || page.answered;
     $("transcript-count").textContent = page.count ? String(page.count) : "";
     $("messages-count").textContent = page.messages ? String(page.messages) : "";
     if (atBottom) box.scrollTop = box.scrollHeight;
