@@ -15,7 +15,7 @@ public sealed class StatusCommandTests
     {
         await using var w = await SessionWorld.CreateAsync();
         var task = await w.AddTaskAsync("Tidy the [red]logs[/] <script>");
-        var session = await w.SpawnCommandAsync(task, "echo hello from the agent; sleep 6546");
+        var session = await w.SpawnCommandAsync(task, "echo hello from the agent; sleep 7302");
         await w.WaitForAsync(session, s => s.GetProperty("lastEvent").GetString() is { } e && e.Contains("hello", StringComparison.Ordinal));
 
         var json = await w.RunAsync("status", "--json");
@@ -48,7 +48,7 @@ public sealed class StatusCommandTests
     {
         await using var w = await SessionWorld.CreateAsync();
         Write(w, """
-            if [ "$BATON_TASK" = "APP-1" ]; then echo working; sleep 6547; else echo broken; exit 3; fi
+            if [ "$BATON_TASK" = "APP-1" ]; then echo working; sleep 7303; else echo broken; exit 3; fi
             """);
         var working = await w.AddTaskAsync("Long job");
         var failing = await w.AddTaskAsync("Broken job");

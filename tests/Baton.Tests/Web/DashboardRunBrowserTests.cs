@@ -19,7 +19,7 @@ public sealed class DashboardRunBrowserTests(Browser browser)
             echo "step one: reading the code"
             while [ ! -f {go} ]; do sleep 0.1; done
             echo "step two: the tests are green"
-            sleep 6545
+            sleep 7301
             """);
         var task = await w.AddTaskAsync("Show <b>this</b> on the dashboard");
         await using var daemon = await RunDaemon.StartAsync(w);

@@ -18,7 +18,7 @@ public sealed class OrchestratorEventsTests
         Write(w, $"""
             while [ ! -f {go} ]; do sleep 0.1; done
             echo "checking the build"
-            sleep 6548
+            sleep 7304
             """);
         var task = await w.AddTaskAsync("Watch me live");
         await using var daemon = await RunDaemon.StartAsync(w);
