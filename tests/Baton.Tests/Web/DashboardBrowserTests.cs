@@ -179,7 +179,8 @@ public sealed class DashboardBrowserTests(Browser browser) : IAsyncLifetime
 
         browser.Until(_ => _api.Answers.Count == 1, "the answer reaching the orchestrator");
         _api.Answers.Single().ShouldBe(("app-3", "Yes, drop it; keep a backup."));
-        browser.Until(_ => TextOf("#blocked").Contains("No agent waits for a person.", StringComparison.Ordinal), "the task leaving the waiting list");
+        browser.Until(_ => TextOf("#blocked").Contains("Answer sent to app-3", StringComparison.Ordinal), "the answer shown as sent");
+        browser.Driver.FindElements(By.CssSelector("#blocked .ask")).ShouldBeEmpty(); // the task left the waiting list
     }
 
     [Fact]

@@ -61,4 +61,41 @@ public sealed class DashboardRunBrowserTests(Browser browser)
 
         (await daemon.StopAsync()).ShouldBe(0, daemon.Stderr);
     }
+
+    [Fact]
+    public async Task Dashboard_AgainstBatonRun_AnswerTypedInTheBoxReachesTheAgentsNextRun()
+    {
+        await using var w = await SessionWorld.CreateAsync();
+        var agent = new StandIn(Path.Combine(w.World.Root, "agent"), """
+            {"turns": [{"steps": [{"message": "I need to know one thing."}, {"userInput": "Which database should the cache use?"}, {"sleep": 30000}]}]}
+            """);
+        ConformanceWorkflows.WriteLocal(w, agent);
+        var task = await w.AddTaskAsync("Add a cache");
+        await using var daemon = await RunDaemon.StartAsync(w);
+        var url = daemon.Http.BaseAddress!.ToString().TrimEnd('/');
+        try
+        {
+            var state = await daemon.WaitForStateAsync(s => Rows(s, "blocked").Any(), "the task waiting for a person", 60);
+            var session = Rows(state, "blocked").Single().GetProperty("session").GetString()!;
+
+            browser.Open(url + "/");
+            browser.WaitReady();
+            var card = By.CssSelector($"#blocked [data-session='{session}']");
+            browser.Until(d => d.FindElement(card).Text.Contains("Which database should the cache use?", StringComparison.Ordinal), "the question on the dashboard", TimeSpan.FromSeconds(30));
+            browser.Until(d => d.FindElement(card).Text, "the card").ShouldContain(task);
+            var form = browser.Until(d => d.FindElement(By.CssSelector($"#blocked form[data-answer='{session}']")), "the answer box");
+            form.FindElement(By.TagName("textarea")).SendKeys("Use PostgreSQL.");
+            form.FindElement(By.CssSelector("button[type=submit]")).Click();
+
+            // Accepted: the page says so, and the task leaves the waiting list at the next update.
+            browser.Until(d => d.FindElements(By.CssSelector($"#blocked [data-sent='{session}']")).Count == 1, "the answer shown as sent", TimeSpan.FromSeconds(30));
+            await agent.WaitForAsync(a => a.Turns.Any(t => t.Text.Contains("Use PostgreSQL.", StringComparison.Ordinal)), "the answer reaching a new run of the agent", 60);
+        }
+        finally
+        {
+            browser.Open("about:blank");
+        }
+
+        (await daemon.StopAsync()).ShouldBe(0, daemon.Stderr);
+    }
 }

@@ -6,7 +6,7 @@
 (() => {
   const { el } = Baton;
   const $ = (id) => document.getElementById(id);
-  const view = { snapshot: null, sessions: [], activity: new Map(), answers: new Map() };
+  const view = { snapshot: null, sessions: [], activity: new Map(), answers: new Map(), sent: new Map() };
 
   function cell(text, cls, title) { return el("td", { class: cls, text, title }); }
 
@@ -99,7 +99,7 @@
       let box = null;
       if (name) {
         // The same form across re-renders, so an answer being typed is not wiped by a live update.
-        box = view.answers.get(name) || Baton.answerBox(name, () => scheduleState());
+        box = view.answers.get(name) || Baton.answerBox(name, () => { view.sent.set(name, Date.now()); scheduleState(); });
         view.answers.set(name, box);
       }
       return el("div", { class: "ask", attrs: { "data-session": name || "", "data-task": b.issue_identifier } },
@@ -111,7 +111,16 @@
     for (const name of [...view.answers.keys()]) {
       if (!blocked.some(b => b.session === name)) view.answers.delete(name);
     }
-    $("blocked").replaceChildren(...(cards.length ? cards : [el("p", { class: "muted", text: "No agent waits for a person." })]));
+    // An answered question leaves the list with the next update: say for a while that the answer went out.
+    const notes = [];
+    for (const [name, at] of [...view.sent.entries()]) {
+      if (Date.now() - at > 20000) { view.sent.delete(name); continue; }
+      if (!blocked.some(b => b.session === name)) {
+        notes.push(el("p", { class: "sent", attrs: { "data-sent": name } }, "Answer sent to ", sessionLink(name), ": a new run starts with it."));
+      }
+    }
+    const empty = cards.length || notes.length ? [] : [el("p", { class: "muted", text: "No agent waits for a person." })];
+    $("blocked").replaceChildren(...notes, ...cards, ...empty);
     count("blocked-count", blocked.length);
   }
 
