@@ -70,6 +70,23 @@ public sealed class DashboardBrowserTests(Browser browser) : IAsyncLifetime
     }
 
     [Fact]
+    public void Dashboard_EscalatedTask_IsFlaggedAsText()
+    {
+        var snapshot = Crew() with
+        {
+            Escalated = [new EscalationRow("APP-4", "t4", 3, "agent run failed: <b>exit code 1</b>", DateTimeOffset.UtcNow)],
+        };
+        _api.Snapshot = _ => Task.FromResult(snapshot with { GeneratedAt = DateTimeOffset.UtcNow });
+
+        browser.Open(Server.BaseUrl + "/");
+        browser.WaitReady();
+
+        var flag = TextOf("#problems .escalated");
+        flag.ShouldContain("APP-4 failed 3 attempts");
+        flag.ShouldContain("<b>exit code 1</b>"); // the error is text, not markup
+    }
+
+    [Fact]
     public void Dashboard_PrefersDark_UsesTheDarkPaletteAndLightOtherwise()
     {
         Crew();

@@ -163,7 +163,11 @@
 
   function renderProblems() {
     const errors = (view.snapshot && view.snapshot.errors) || [];
-    $("problems").replaceChildren(...errors.map(e => el("p", { class: "banner warn", text: e })));
+    // The supervisor's escalations: tasks that keep failing and need a person (retries go on meanwhile).
+    const escalated = (view.snapshot && view.snapshot.escalated) || [];
+    $("problems").replaceChildren(
+      ...errors.map(e => el("p", { class: "banner warn", text: e })),
+      ...escalated.map(e => el("p", { class: "banner warn escalated", text: "⚑ " + e.issue_identifier + " failed " + e.attempts + " attempts: " + (e.error || "no error reported") + " — a person should look." })));
   }
 
   function drawState(snapshot) {
