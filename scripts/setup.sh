@@ -76,7 +76,7 @@ ensure_agents() {
 # publish_baton DIR — a Release, ReadyToRun build of the baton executable, rebuilt only when a source changed.
 publish_baton() {
   local out="$1" stamp="$1/.stamp"
-  if [ -x "$out/baton" ] && [ -f "$stamp" ] && [ -z "$(find "$baton_root/src" "$baton_root/Directory.Build.props" "$baton_root/Directory.Packages.props" -newer "$stamp" \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' -o -name '*.json' -o -name '*.yaml' -o -name '*.md' -o -name '*.html' -o -name '*.js' -o -name '*.css' -o -name '*.ts' \) -print -quit)" ]; then
+  if [ -x "$out/baton" ] && [ -f "$stamp" ] && [ -z "$(find "$baton_root/src" "$baton_root/extensions" "$baton_root/Directory.Build.props" "$baton_root/Directory.Packages.props" -newer "$stamp" \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' -o -name '*.json' -o -name '*.yaml' -o -name '*.md' -o -name '*.html' -o -name '*.js' -o -name '*.css' -o -name '*.ts' \) -print -quit)" ]; then
     return 0
   fi
   say "building baton (Release, ReadyToRun) into $out"

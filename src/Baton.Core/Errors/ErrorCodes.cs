@@ -77,4 +77,18 @@ public static class ErrorCodes
     public const string InvalidRequest = "invalid_request";
     public const string UnsupportedMediaType = "unsupported_media_type";
     public const string RequestTooLarge = "request_too_large";
+
+    // Messages and hand-offs (baton mail, baton handoff).
+    public const string InvalidAddress = "invalid_address";
+    public const string UnknownAddress = "unknown_address";
+    public const string NoLiveSessions = "no_live_sessions";
+    public const string MessageTooLarge = "message_too_large";
+    public const string MessageSubjectMissing = "message_subject_missing";
+    public const string MessageSubjectInvalid = "message_subject_invalid";
+    public const string MessageBodyMissing = "message_body_missing";
+    public const string MessageNotFound = "message_not_found";
+    public const string InvalidSender = "invalid_sender";
+    public const string HandoffOutsideSession = "handoff_outside_session";
+    public const string HandoffNoteMissing = "handoff_note_missing";
+    public const string HandoffThresholdInvalid = "handoff_threshold_invalid";
 }

@@ -39,6 +39,9 @@ public static class Outcomes
 
     /// <summary>Stopped from outside (baton kill, reconciliation): not the agent's failure.</summary>
     public const string Stopped = "stopped";
+
+    /// <summary>The agent handed off (<c>baton handoff</c>): its note goes to the task's next run, a fresh conversation.</summary>
+    public const string HandedOff = "handed_off";
 }
 
 /// <summary>

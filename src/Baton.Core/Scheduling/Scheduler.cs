@@ -626,6 +626,7 @@ public static class Scheduler
             ApplyExitPlan(entry, entry.OnExit ?? input.Outcome switch
             {
                 Outcomes.Succeeded => new ExitPlan.ContinueLater("run ended"),
+                Outcomes.HandedOff => new ExitPlan.ContinueLater("handed off"),
                 Outcomes.InputRequired => new ExitPlan.Block(input.Error ?? entry.PendingQuestion),
                 _ => new ExitPlan.RetryAfterFailure(RunError(input.Outcome, input.Error, turn: false)),
             });

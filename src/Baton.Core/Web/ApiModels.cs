@@ -376,6 +376,12 @@ public sealed record SessionDetail
 
     /// <summary>The last question a person answered for this session (an answer starts a new run), or null.</summary>
     public AnsweredQuestion? Answered { get; init; }
+
+    /// <summary>Baton: the task's session before this one (its previous run, e.g. before a hand-off); null for the first.</summary>
+    public string? PreviousSession { get; init; }
+
+    /// <summary>Baton: the task's session after this one, when there is one.</summary>
+    public string? NextSession { get; init; }
 }
 
 /// <summary>A question a run ended on and the answer a person gave (<c>cli</c>: baton send, <c>api</c>: the dashboard).</summary>

@@ -93,6 +93,7 @@ public sealed record WorkflowSettings
             MaxRetryBackoffMs = reader.PositiveInt("agent.max_retry_backoff_ms") ?? 300_000,
             MaxConcurrentAgentsByState = byState,
             Kind = reader.String("agent.kind"),
+            ContextHandoffPercent = reader.Int("agent.context_handoff_percent") ?? Coordination.HandoffRules.DefaultThresholdPercent,
         };
 
         var command = reader.String("codex.command", trim: false);
@@ -127,6 +128,11 @@ public sealed record WorkflowSettings
             Handoff = HandoffSettings.Read(reader, errors),
             Supervisor = SupervisorSettings.Read(reader, errors),
         };
+
+        if (settings.Agent.ContextHandoffPercent is < 0 or > 100)
+        {
+            errors.Add($"agent.context_handoff_percent must be 0 (off) to 100, not {settings.Agent.ContextHandoffPercent}");
+        }
 
         if (settings.ServerPort is < 0 or > 65535)
         {
@@ -217,6 +223,12 @@ public sealed record AgentSettings
 
     /// <summary>Baton extension <c>agent.kind</c>: codex (default), pi, claude or command.</summary>
     public string? Kind { get; init; }
+
+    /// <summary>
+    /// Baton extension <c>agent.context_handoff_percent</c>: when the agent reports its context this full (pi does), the
+    /// worker asks it to hand off to a fresh run with <c>baton handoff</c>; 0 = never.
+    /// </summary>
+    public int ContextHandoffPercent { get; init; } = Coordination.HandoffRules.DefaultThresholdPercent;
 }
 
 public sealed record CodexSettings

@@ -110,3 +110,10 @@ public interface IAgentConnection : IAsyncDisposable
     /// <summary>A clean end: close the agent's input, wait up to <paramref name="grace"/>, then kill its whole process tree.</summary>
     Task StopAsync(TimeSpan grace, CancellationToken cancellationToken);
 }
+
+/// <summary>A connection whose agent can say how full its context window is (pi: <c>get_session_stats</c>).</summary>
+public interface IContextUsageSource
+{
+    /// <summary>The context window's fill in percent, or null when the agent does not know yet.</summary>
+    Task<double?> ContextUsagePercentAsync(CancellationToken cancellationToken);
+}

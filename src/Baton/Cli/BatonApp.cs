@@ -47,6 +47,8 @@ public static class BatonApp
         root.Subcommands.Add(new KillCommand(context));
         root.Subcommands.Add(new RemoveCommand(context));
         root.Subcommands.Add(new PurposeCommand(context));
+        root.Subcommands.Add(MailCommands.Create(context));
+        root.Subcommands.Add(new HandoffCommand(context));
         root.Subcommands.Add(new RunCommand(context));
         root.Subcommands.Add(new ProofCommand(context));
         root.Subcommands.Add(new StatusCommand(context));

@@ -432,6 +432,7 @@ public sealed class Orchestrator : IAsyncDisposable
     private async Task TickAsync(CancellationToken cancellationToken)
     {
         CollectAnswers();
+        Coordination.OrchestratorMail.LogNew(_options.Store, Project, Log, Now);
         TaskRefresh? refresh = null;
         var ids = State.ReconcileIds;
         if (ids.Count > 0)
@@ -624,6 +625,7 @@ public sealed class Orchestrator : IAsyncDisposable
             SecretEnvironmentNames = _options.SecretEnvironmentNames,
             Codex = workflow.AgentKind == LoadedWorkflow.DefaultAgent ? workflow.CodexLaunch : null,
             HostTools = _options.HostTools,
+            HandoffThresholdPercent = workflow.Settings.Agent.ContextHandoffPercent,
         };
         Log.Info("dispatching", ("project", Project.Id), ("task_id", dispatch.TaskId), ("identifier", dispatch.Task.Identifier), ("attempt", dispatch.Attempt), ("kind", dispatch.Kind), ("agent", workflow.AgentKind));
         var token = _life.Token;

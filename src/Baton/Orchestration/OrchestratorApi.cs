@@ -187,8 +187,11 @@ public sealed class OrchestratorApi : IOrchestratorApi
         }
 
         var observed = _sessions.Observe(session);
+        var (previous, next) = SessionChain.Around(_store, session);
         return new SessionDetail
         {
+            PreviousSession = previous,
+            NextSession = next,
             Session = Summary(session),
             Purpose = session.Purpose,
             Outcome = observed.Reported?.Outcome,

@@ -65,6 +65,12 @@ public sealed record SessionManifest
 
     /// <summary>Host-side tools (e.g. <c>linear_graphql</c>) and the orchestrator socket that runs them; null = none.</summary>
     public HostToolAccess? HostTools { get; init; }
+
+    /// <summary>The task's session before this one (its previous run): the transcript chain across hand-offs and retries.</summary>
+    public string? PreviousSession { get; init; }
+
+    /// <summary>The context fill (percent) at which the worker asks the agent to hand off; 0 = never; null = the default.</summary>
+    public int? HandoffThresholdPercent { get; init; }
 }
 
 /// <summary>How Codex runs, from WORKFLOW.md's <c>codex.*</c> keys (Symphony §5.3.6), carried to the worker.</summary>

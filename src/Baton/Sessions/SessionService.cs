@@ -1,5 +1,7 @@
 using Baton.Agents;
+using Baton.Coordination;
 using Baton.Core.Agents;
+using Baton.Core.Coordination;
 using Baton.Core.Configuration;
 using Baton.Core.Errors;
 using Baton.Core.Sessions;
@@ -51,6 +53,12 @@ public sealed record SpawnRequest
 
     /// <summary>How long spawn waits for the worker to report that the agent started.</summary>
     public TimeSpan StartWait { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>
+    /// When the agent reports its context this full (percent), the worker asks it to hand off; 0 = never, null = the
+    /// default (<see cref="HandoffRules.DefaultThresholdPercent"/>). Only agents that report context usage (pi) are asked.
+    /// </summary>
+    public int? HandoffThresholdPercent { get; init; }
 }
 
 /// <summary>The effects behind the session commands: spawn, find, stop, remove. The orchestrator uses the same.</summary>
@@ -83,6 +91,7 @@ public sealed class SessionService(StateStore store, string batonHome, IReadOnly
                 $"Export {keyVariable}, or rehearse offline with --model replay:<script.json>.");
         }
 
+        var handoffThreshold = HandoffRules.Validate(request.HandoffThresholdPercent ?? HandoffRules.DefaultThresholdPercent, "the hand-off threshold");
         var runtime = SessionRuntimes.For(request.Runtime, tmux);
         var prompt = request.Prompt ?? RenderPrompt(request);
         var taken = (await tmux.ListSessionsAsync(cancellationToken).ConfigureAwait(false)).Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
@@ -123,6 +132,28 @@ public sealed class SessionService(StateStore store, string batonHome, IReadOnly
             record = record with { Branch = workspace.Branch };
         }
 
+        // The task's next run: what waited for the task's earlier sessions (hand-off notes, messages) goes into this
+        // run's prompt, and the manifest links the previous session so the transcripts read as one chain.
+        var previous = record.TaskId is { } taskId
+            ? store.Read(db => SessionRows.ForTask(db, taskId)).Where(s => s.Project == record.Project && s.Number < record.Number).MaxBy(s => s.Number)?.Name
+            : null;
+        var pending = PendingMessages.Claim(store, record, time.GetUtcNow());
+        try
+        {
+            await StartAsync(request, record, runtime, model, MessageText.AppendToPrompt(prompt, pending), previous, handoffThreshold, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // The run never started: the messages wait for the next one.
+            PendingMessages.Release(store, record, pending);
+            throw;
+        }
+
+        return record;
+    }
+
+    private async Task StartAsync(SpawnRequest request, SessionRecord record, ISessionRuntime runtime, ModelSpec? model, string prompt, string? previous, int handoffThreshold, CancellationToken cancellationToken)
+    {
         var files = record.Files;
         Directory.CreateDirectory(files.Directory);
         await File.WriteAllTextAsync(files.Prompt, prompt, cancellationToken).ConfigureAwait(false);
@@ -151,6 +182,8 @@ public sealed class SessionService(StateStore store, string batonHome, IReadOnly
             SecretEnvironmentNames = request.SecretEnvironmentNames.Count == 0 ? null : [.. request.SecretEnvironmentNames],
             Codex = request.Codex,
             HostTools = request.HostTools,
+            PreviousSession = previous,
+            HandoffThresholdPercent = handoffThreshold,
         });
 
         var workerEnvironment = WorkerEnvironment(record, model);
@@ -159,7 +192,6 @@ public sealed class SessionService(StateStore store, string batonHome, IReadOnly
         var hidden = SecretVariables.WellKnown.Concat(request.SecretEnvironmentNames).Distinct(StringComparer.Ordinal).ToList();
         await runtime.StartAsync(record, BatonExecutable(), workerEnvironment, hidden, cancellationToken).ConfigureAwait(false);
         await WaitForStartAsync(record, runtime, request.StartWait, cancellationToken).ConfigureAwait(false);
-        return record;
     }
 
     /// <summary>A session by name (<c>int-3</c>) or by task identifier (its latest session); the config's projects win a tie.</summary>
@@ -328,7 +360,7 @@ public sealed class SessionService(StateStore store, string batonHome, IReadOnly
 
             if (status is not null && (status.AgentPid is not null || status.EndedAt is not null))
             {
-                if (status.EndedAt is not null && status.Outcome != Core.Events.Outcomes.Succeeded)
+                if (status.EndedAt is not null && status.Outcome is not (Core.Events.Outcomes.Succeeded or Core.Events.Outcomes.HandedOff))
                 {
                     throw new BatonException(
                         "session_failed_to_start",

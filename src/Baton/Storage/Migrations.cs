@@ -87,6 +87,31 @@ public static class Migrations
             CREATE INDEX sessions_by_name ON sessions (name);
             CREATE INDEX sessions_by_task ON sessions (task_id);
             """),
+        new(3, "messages", """
+            -- Mail between sessions and people, and hand-off notes (a session's message to its task's next run). A
+            -- project:<id> address is stored as one row per live session it reached, with the address in 'via'.
+            CREATE TABLE messages (
+                id                INTEGER PRIMARY KEY AUTOINCREMENT, -- what 'baton mail read <id>' takes
+                kind              TEXT NOT NULL DEFAULT 'message',   -- message | handoff
+                sender            TEXT NOT NULL,                     -- a session name, human or orchestrator
+                sender_project    TEXT,                              -- the sending session's project (instance id)
+                recipient         TEXT NOT NULL,                     -- a session name, human or orchestrator
+                recipient_project TEXT,                              -- the recipient session's project; for orchestrator, whose
+                task_id           TEXT,                              -- the recipient session's task: its next session gets it
+                via               TEXT,                              -- the address as written when it named several (project:app)
+                subject           TEXT NOT NULL,
+                body              TEXT NOT NULL,                     -- as given, control characters included (at most 64 KiB)
+                urgent            INTEGER NOT NULL DEFAULT 0,
+                created_at        TEXT NOT NULL,
+                delivered_at      TEXT,                              -- into an agent, into a new run's prompt, or logged
+                delivered_to      TEXT,                              -- the session that received it (the recipient or a later one of its task)
+                delivery          TEXT,                              -- steer | follow_up | prompt | log
+                read_at           TEXT                               -- 'baton mail read', or the delivery into an agent
+            );
+            CREATE INDEX messages_by_recipient ON messages (recipient, id);
+            CREATE INDEX messages_by_delivered_to ON messages (delivered_to, id);
+            CREATE INDEX messages_pending_by_task ON messages (task_id) WHERE delivered_at IS NULL;
+            """),
     ];
 
     public static long Latest => All[^1].Version;

@@ -53,6 +53,12 @@ public sealed class WorkerHost
     private bool _stopRequested;
     private bool _workspaceReady;
 
+    /// <summary>The hand-off note's message id once <c>baton handoff</c> asked to end the run; null until then.</summary>
+    private string? _handoffMessage;
+    private int _handoffThreshold;
+    private bool _handoffAsked;
+    private bool _contextCheckRunning;
+
     public WorkerHost(SessionFiles files, TextWriter pane, TextReader? keyboard, IReadOnlyDictionary<string, string> environment, TimeProvider? time = null)
     {
         _files = files;
@@ -66,6 +72,7 @@ public sealed class WorkerHost
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
         _manifest = _files.ReadManifest();
+        _handoffThreshold = _manifest.HandoffThresholdPercent ?? Core.Coordination.HandoffRules.DefaultThresholdPercent;
         var previous = _files.ReadStatus();
         _run = (previous?.Run ?? 0) + 1;
         var now = _time.GetUtcNow();
@@ -264,6 +271,9 @@ public sealed class WorkerHost
                 case Signal.Stop:
                     _stopRequested = true;
                     break;
+                case Signal.ContextUsage(var percent):
+                    await OnContextUsageAsync(percent, cancellationToken).ConfigureAwait(false);
+                    break;
                 case Signal.Tick:
                     await OnTickAsync(cancellationToken).ConfigureAwait(false);
                     break;
@@ -290,6 +300,7 @@ public sealed class WorkerHost
                 break;
             case WorkerEventTypes.Usage when e.Usage is { } usage:
                 _status = _status with { Usage = usage };
+                CheckContextUsage(cancellationToken);
                 break;
             case WorkerEventTypes.TurnFinished:
                 _inTurn = false;
@@ -298,7 +309,13 @@ public sealed class WorkerHost
                 _lastTurnReason = _abortedForSilenceAt is not null && e.Outcome != Outcomes.TimedOut ? $"no event from the agent for {_manifest.SilenceTimeoutSeconds} s" : e.Reason;
                 _abortedForSilenceAt = null;
                 _idleSince = _time.GetUtcNow();
-                if (_pendingFollowUps.Count > 0)
+                if (_handoffMessage is not null)
+                {
+                    // baton handoff: the turn that wrote the note was the last one.
+                    Pane($"  ⇢ handed off (note #{_handoffMessage}): ending the run");
+                    _stopRequested = true;
+                }
+                else if (_pendingFollowUps.Count > 0)
                 {
                     await StartTurnAsync(_pendingFollowUps.Dequeue(), cancellationToken).ConfigureAwait(false);
                 }
@@ -336,9 +353,27 @@ public sealed class WorkerHost
                     }
 
                     break;
+                case WorkerCommands.Handoff:
+                    _handoffMessage = string.IsNullOrWhiteSpace(request.Text) ? "?" : request.Text.Trim();
+                    if (!_inTurn)
+                    {
+                        _stopRequested = true;
+                    }
+                    else
+                    {
+                        Pane($"  ⇢ hand-off note #{_handoffMessage} written: the run ends after this turn");
+                    }
+
+                    return new WorkerReply(true, Message: _inTurn ? "after_turn" : "now", Status: _status);
                 case WorkerCommands.Steer:
                 case WorkerCommands.FollowUp:
                 case WorkerCommands.Send:
+                    if (_handoffMessage is not null)
+                    {
+                        // The agent already wrote its note: what it is told now would be lost with its conversation.
+                        return WorkerReply.Fail(HandingOff, "the run is ending with a hand-off; the message belongs to the task's next run");
+                    }
+
                     if (string.IsNullOrWhiteSpace(request.Text))
                     {
                         return WorkerReply.Fail("empty_message", "there is no message to send");
@@ -358,6 +393,50 @@ public sealed class WorkerHost
         {
             return WorkerReply.Fail(error.Code, error.Message);
         }
+    }
+
+    /// <summary>The reply's error code for a message that arrives after a hand-off: it waits for the next run.</summary>
+    public const string HandingOff = "session_handing_off";
+
+    /// <summary>
+    /// After each usage report, asks an agent that can tell (pi) how full its context is, unless automatic hand-off is
+    /// off, was already asked for, or a question is on its way. The answer comes back as a signal, so the loop never waits.
+    /// </summary>
+    private void CheckContextUsage(CancellationToken cancellationToken)
+    {
+        if (_handoffThreshold <= Core.Coordination.HandoffRules.Off || _handoffAsked || _handoffMessage is not null || _contextCheckRunning || _agent is not IContextUsageSource source)
+        {
+            return;
+        }
+
+        _contextCheckRunning = true;
+        _ = Task.Run(async () =>
+        {
+            double? percent = null;
+            try
+            {
+                percent = await source.ContextUsagePercentAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is BatonException or OperationCanceledException or IOException)
+            {
+                // The agent is busy ending or gone: the next usage report asks again.
+            }
+
+            _signals.Writer.TryWrite(new Signal.ContextUsage(percent));
+        }, cancellationToken);
+    }
+
+    /// <summary>Automatic hand-off: past the threshold, the agent is asked (steering) to write its note with <c>baton handoff</c>.</summary>
+    private async Task OnContextUsageAsync(double? percent, CancellationToken cancellationToken)
+    {
+        _contextCheckRunning = false;
+        if (_handoffMessage is not null || _stopRequested || !Core.Coordination.HandoffRules.ShouldAsk(percent, _handoffThreshold, _handoffAsked))
+        {
+            return;
+        }
+
+        _handoffAsked = true;
+        await DeliverAsync(Core.Coordination.HandoffRules.SteeringText(percent!.Value, _handoffThreshold), _inTurn ? WorkerCommands.Steer : WorkerCommands.FollowUp, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task OnTypedAsync(string line, CancellationToken cancellationToken)
@@ -478,9 +557,15 @@ public sealed class WorkerHost
     private async Task<int> FinishAsync(string? failure)
     {
         var outcome = failure is not null ? Outcomes.Failed
+            : _handoffMessage is not null ? Outcomes.HandedOff
             : _stopRequested && _inTurn ? Outcomes.Stopped
             : _lastTurnOutcome ?? (_stopRequested ? Outcomes.Stopped : Outcomes.Failed);
-        var reason = failure ?? (outcome == Outcomes.Stopped ? "stopped" : _lastTurnReason);
+        var reason = failure ?? outcome switch
+        {
+            Outcomes.Stopped => "stopped",
+            Outcomes.HandedOff => long.TryParse(_handoffMessage, System.Globalization.CultureInfo.InvariantCulture, out var note) ? Core.Coordination.HandoffRules.Reason(note) : "handed off",
+            _ => _lastTurnReason,
+        };
         if (failure is not null)
         {
             EmitError(failure);
@@ -521,7 +606,7 @@ public sealed class WorkerHost
 
         var status = outcome switch
         {
-            Outcomes.Succeeded => SessionStatus.Finished,
+            Outcomes.Succeeded or Outcomes.HandedOff => SessionStatus.Finished,
             Outcomes.Stopped => SessionStatus.Exited,
             _ => SessionStatus.Failed,
         };
@@ -529,7 +614,7 @@ public sealed class WorkerHost
         Emit(Event(WorkerEventTypes.RunFinished) with { Outcome = outcome, Reason = reason, Usage = _status.Usage });
         _status = _status with { Status = status, EndedAt = end, Outcome = outcome, Reason = reason, HeartbeatAt = end };
         _files.WriteStatus(_status);
-        return outcome == Outcomes.Succeeded ? ExitCodes.Ok : ExitCodes.Failed;
+        return outcome is Outcomes.Succeeded or Outcomes.HandedOff ? ExitCodes.Ok : ExitCodes.Failed;
     }
 
     private async Task<HookResult?> RunHookAsync(string name, string? script, CancellationToken cancellationToken)
@@ -693,6 +778,8 @@ public sealed class WorkerHost
         public sealed record AgentExited(int Code) : Signal;
 
         public sealed record Stop : Signal;
+
+        public sealed record ContextUsage(double? Percent) : Signal;
 
         public sealed record Tick : Signal;
     }

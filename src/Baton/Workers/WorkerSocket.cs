@@ -30,7 +30,13 @@ public static class WorkerCommands
     /// <summary>Send: steering while the agent works, a follow-up when it is idle — the worker decides.</summary>
     public const string Send = "send";
 
-    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal) { Steer, FollowUp, Abort, Stop, Status, Send, Note };
+    /// <summary>
+    /// Hand-off (<c>baton handoff</c>, text = the note's message id): end the run after the current turn, with outcome
+    /// <c>handed_off</c>; messages that arrive meanwhile are refused, so they wait for the task's next run.
+    /// </summary>
+    public const string Handoff = "handoff";
+
+    public static readonly IReadOnlySet<string> All = new HashSet<string>(StringComparer.Ordinal) { Steer, FollowUp, Abort, Stop, Status, Send, Note, Handoff };
 }
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]

@@ -10,8 +10,14 @@ namespace Baton.Agents.Pi;
 /// <summary>Timings and the extension folder of the pi adapter; the defaults suit real runs, tests shorten them.</summary>
 public sealed record PiAdapterOptions
 {
-    /// <summary>Baton's <c>extensions/pi</c> folder; every extension in it is loaded with <c>-e</c>. Null = none.</summary>
+    /// <summary>
+    /// A folder of pi extensions, each loaded with <c>-e</c>, instead of the ones Baton ships (<see cref="BundledExtensions"/>).
+    /// Null = Baton's own, unless <see cref="LoadBundledExtensions"/> is off.
+    /// </summary>
     public string? ExtensionsDirectory { get; init; }
+
+    /// <summary>Whether pi gets the extensions Baton ships (send_message, read_messages) when no folder is given.</summary>
+    public bool LoadBundledExtensions { get; init; } = true;
 
     /// <summary>How long pi may take to answer the <c>get_state</c> readiness probe (node start, extension compile).</summary>
     public TimeSpan ReadinessTimeout { get; init; } = TimeSpan.FromSeconds(60);
@@ -55,7 +61,8 @@ public sealed class PiAdapter(PiAdapterOptions? options = null) : IAgentAdapter
         var marker = context.Environment.TryGetValue(ProcessTable.RunMarkerVariable, out var given) && !string.IsNullOrEmpty(given)
             ? given
             : $"{context.Session}-{context.Run}-{Guid.NewGuid():N}";
-        var spec = new AgentProcessSpec(program, PiConfig.Arguments(context.Model, paths, PiConfig.Extensions(_options.ExtensionsDirectory)), context.Workspace)
+        var extensions = _options.ExtensionsDirectory ?? (_options.LoadBundledExtensions ? BundledExtensions.Directory(context.BatonHome) : null);
+        var spec = new AgentProcessSpec(program, PiConfig.Arguments(context.Model, paths, PiConfig.Extensions(extensions)), context.Workspace)
         {
             Environment = environment,
             RunMarker = marker,

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Baton.Core.Errors;
 using Baton.Core.Events;
@@ -11,7 +12,7 @@ namespace Baton.Agents.Pi;
 /// <c>id</c>, events go through <see cref="PiEventMapper"/> to the sink. Commands are never awaited inside the loop,
 /// because pi sends events (e.g. the aborted <c>agent_end</c>) before the answer that caused them.
 /// </summary>
-public sealed class PiConnection : IAgentConnection
+public sealed class PiConnection : IAgentConnection, IContextUsageSource
 {
     public const string StartFailed = "agent_start_failed";
     public const string AgentExited = "agent_exited";
@@ -129,6 +130,17 @@ public sealed class PiConnection : IAgentConnection
         {
             return false;
         }
+    }
+
+    /// <summary><c>get_session_stats</c>'s <c>contextUsage.percent</c> (reference/agents.md §1.6): how close pi is to compaction.</summary>
+    public async Task<double?> ContextUsagePercentAsync(CancellationToken cancellationToken)
+    {
+        var response = await RequestAsync(new JsonObject { ["type"] = "get_session_stats" }, _options.CommandTimeout, cancellationToken).ConfigureAwait(false);
+        return response is { Success: true, Data: { ValueKind: JsonValueKind.Object } data }
+            && data.TryGetProperty("contextUsage", out var usage) && usage.ValueKind == JsonValueKind.Object
+            && usage.TryGetProperty("percent", out var percent) && percent.ValueKind == JsonValueKind.Number
+            ? percent.GetDouble()
+            : null;
     }
 
     public async Task StopAsync(TimeSpan grace, CancellationToken cancellationToken)

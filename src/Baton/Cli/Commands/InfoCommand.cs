@@ -67,7 +67,10 @@ public sealed class InfoCommand : BatonCommand
     private async Task<int> SessionInfoAsync(ParseResult parseResult, string name, CancellationToken cancellationToken)
     {
         using var sessions = SessionContext.Open(Context, parseResult);
-        var view = await sessions.DescribeAsync(sessions.Find(name), null, gitFacts: true, cancellationToken).ConfigureAwait(false);
+        var session = sessions.Find(name);
+        var view = await sessions.DescribeAsync(session, null, gitFacts: true, cancellationToken).ConfigureAwait(false);
+        var (previous, next) = Sessions.SessionChain.Around(sessions.Tracker.Store, session);
+        view = view with { PreviousSession = previous, NextSession = next };
         return WriteData(parseResult, view, SessionJsonViews.Default.SessionView, console =>
         {
             var grid = new Grid().AddColumn().AddColumn();
@@ -86,6 +89,8 @@ public sealed class InfoCommand : BatonCommand
             Row("last event", view.LastEvent);
             Row("outcome", view.Outcome is null ? null : $"{view.Outcome}{(view.Reason is null ? string.Empty : $": {view.Reason}")}");
             Row("purpose", view.Purpose);
+            Row("previous run", view.PreviousSession is { } before ? $"{before} (baton logs {before})" : null);
+            Row("next run", view.NextSession is { } after ? $"{after} (baton logs {after})" : null);
             Row("directory", view.Directory);
             Row("created", view.CreatedAt.ToString("u", System.Globalization.CultureInfo.InvariantCulture));
             console.Write(grid);

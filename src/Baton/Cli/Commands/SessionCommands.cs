@@ -42,7 +42,9 @@ public sealed record SessionView(
     string? Outcome,
     string? Reason,
     string Directory,
-    bool Archived);
+    bool Archived,
+    string? PreviousSession = null,
+    string? NextSession = null);
 
 public sealed record SentView(string Session, string Delivered, string Status);
 
