@@ -274,3 +274,32 @@ public class ContinuationAndBlockedTests
         h.State.Blocked.ShouldBeEmpty();
     }
 }
+
+/// <summary>Hand-off (context cycling): a run that ends with a hand-off is followed by a fresh run, not treated as a failure.</summary>
+public class HandoffSchedulingTests
+{
+    [Fact]
+    public void RunExited_HandedOff_SchedulesTheContinuationRetryNotABackoff()
+    {
+        var h = new SchedulerHarness();
+        var task = T("INT-1");
+        var run = h.Start(task);
+
+        var retry = h.Exit(task, run, Outcomes.HandedOff).OfType<ScheduleRetry>().Single();
+
+        retry.Kind.ShouldBe(RetryKind.Continuation);
+        retry.DueAt.ShouldBe(h.Now.AddSeconds(1));
+        retry.Error.ShouldBeNull();
+    }
+
+    [Fact]
+    public void RunExited_HandedOff_TheRetryDispatchesTheTaskAgain()
+    {
+        var h = new SchedulerHarness();
+        var task = T("INT-1");
+        var run = h.Start(task);
+        var retry = h.Exit(task, run, Outcomes.HandedOff).OfType<ScheduleRetry>().Single();
+
+        h.Fire(retry, TaskLookup.Of(task)).OfType<Dispatch>().Single().TaskId.ShouldBe(task.Id);
+    }
+}
