@@ -15,6 +15,9 @@ public static class WorkerEventTypes
     public const string SteerReceived = "steer_received";
     public const string FollowUpReceived = "follow_up_received";
     public const string InputRequested = "input_requested";
+
+    /// <summary>The agent ran <c>baton handoff</c>: the run ends after the current turn (text: the note's message id).</summary>
+    public const string HandoffRequested = "handoff_requested";
     public const string RunFinished = "run_finished";
 
     /// <summary>The agent's latest account rate-limit payload (Codex <c>account/rateLimits/updated</c>), as it sent it.</summary>

@@ -312,7 +312,6 @@ public sealed class WorkerHost
                 if (_handoffMessage is not null)
                 {
                     // baton handoff: the turn that wrote the note was the last one.
-                    Pane($"  ⇢ handed off (note #{_handoffMessage}): ending the run");
                     _stopRequested = true;
                 }
                 else if (_pendingFollowUps.Count > 0)
@@ -355,14 +354,8 @@ public sealed class WorkerHost
                     break;
                 case WorkerCommands.Handoff:
                     _handoffMessage = string.IsNullOrWhiteSpace(request.Text) ? "?" : request.Text.Trim();
-                    if (!_inTurn)
-                    {
-                        _stopRequested = true;
-                    }
-                    else
-                    {
-                        Pane($"  ⇢ hand-off note #{_handoffMessage} written: the run ends after this turn");
-                    }
+                    Emit(Event(WorkerEventTypes.HandoffRequested) with { Text = _handoffMessage });
+                    _stopRequested |= !_inTurn;
 
                     return new WorkerReply(true, Message: _inTurn ? "after_turn" : "now", Status: _status);
                 case WorkerCommands.Steer:
