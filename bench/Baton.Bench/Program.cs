@@ -51,6 +51,7 @@ public static class Program
             Phase("orchestrator throughput", () => OrchestratorBench.Throughput(options, scratch, notes));
             Phase("orchestrator idle", () => OrchestratorBench.Idle(options, scratch, notes));
             Phase("dashboard", () => DashboardBench.Run(options, scratch, notes));
+            Phase("mail", () => MailBench.Run(options, scratch, notes));
 
             Row.Print(Console.Out, rows);
             Console.Out.WriteLine();
@@ -128,6 +129,8 @@ internal sealed record BenchOptions(string Baton, string Hello, int Runs, int Ta
 
     public int SseSeconds { get; init; } = 10;
 
+    public int MailRuns { get; init; } = 20;
+
     public static BenchOptions Parse(string[] args)
     {
         string? baton = null;
@@ -145,6 +148,7 @@ internal sealed record BenchOptions(string Baton, string Hello, int Runs, int Ta
         var dispatchRuns = 10;
         var orchestratorTasks = 200;
         var idleSessions = 100;
+        var mailRuns = 20;
         string? only = null;
         string? scratch = null;
         int dashboardSessions = 200, dashboardRequests = 500, paintRuns = 50, sseClients = 20, sseRate = 2, sseSeconds = 10;
@@ -169,6 +173,7 @@ internal sealed record BenchOptions(string Baton, string Hello, int Runs, int Ta
                 case "--dispatch-runs": dispatchRuns = NextInt(); break;
                 case "--orchestrator-tasks": orchestratorTasks = NextInt(); break;
                 case "--idle-sessions": idleSessions = NextInt(); break;
+                case "--mail-runs": mailRuns = NextInt(); break;
                 case "--only": only = Next(); break;
                 case "--scratch": scratch = Next(); break;
                 case "--dashboard-sessions": dashboardSessions = NextInt(); break;
@@ -177,7 +182,7 @@ internal sealed record BenchOptions(string Baton, string Hello, int Runs, int Ta
                 case "--sse-clients": sseClients = NextInt(); break;
                 case "--sse-rate": sseRate = NextInt(); break;
                 case "--sse-seconds": sseSeconds = NextInt(); break;
-                default: throw new ArgumentException($"unknown argument '{args[i]}' (usage: --baton PATH --hello PATH [--runs 20] [--tasks 5000] [--list-runs 10] [--workspaces 20] [--create-rounds 3] [--analyze-workspaces 50] [--analyze-runs 5] [--sessions 100] [--spawn-runs 10] [--session-list-runs 10] [--dispatch-runs 10] [--orchestrator-tasks 200] [--idle-sessions 100] [--dashboard-sessions 200] [--dashboard-requests 500] [--paint-runs 50] [--sse-clients 20] [--sse-rate 2] [--sse-seconds 10] [--only start-up|task|create|safety|sessions|orchestrator|dispatch|throughput|idle|dashboard] [--scratch DIR])");
+                default: throw new ArgumentException($"unknown argument '{args[i]}' (usage: --baton PATH --hello PATH [--runs 20] [--tasks 5000] [--list-runs 10] [--workspaces 20] [--create-rounds 3] [--analyze-workspaces 50] [--analyze-runs 5] [--sessions 100] [--spawn-runs 10] [--session-list-runs 10] [--dispatch-runs 10] [--orchestrator-tasks 200] [--idle-sessions 100] [--dashboard-sessions 200] [--dashboard-requests 500] [--paint-runs 50] [--sse-clients 20] [--sse-rate 2] [--sse-seconds 10] [--mail-runs 20] [--only start-up|task|create|safety|sessions|orchestrator|dispatch|throughput|idle|dashboard|mail] [--scratch DIR])");
             }
         }
 
@@ -206,6 +211,7 @@ internal sealed record BenchOptions(string Baton, string Hello, int Runs, int Ta
             SseClients = Math.Max(sseClients, 1),
             SseRate = Math.Max(sseRate, 1),
             SseSeconds = Math.Max(sseSeconds, 1),
+            MailRuns = Math.Max(mailRuns, 2),
         };
     }
 }

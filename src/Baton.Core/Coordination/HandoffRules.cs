@@ -9,7 +9,7 @@ namespace Baton.Core.Coordination;
 /// </summary>
 public static class HandoffRules
 {
-    /// <summary>The default of <c>handoff.context_threshold_percent</c> and <c>baton spawn --handoff-threshold</c>.</summary>
+    /// <summary>The default of <c>agent.context_handoff_percent</c> (WORKFLOW.md) and <c>baton spawn --handoff-threshold</c>.</summary>
     public const int DefaultThresholdPercent = 80;
 
     /// <summary>A threshold of 0 turns automatic hand-off off.</summary>

@@ -34,7 +34,8 @@ public sealed class RunHandoffTests
         sessions.Count.ShouldBe(2, string.Join("\n", sessions));
         var (first, second) = (sessions[0], sessions[1]);
         first.GetProperty("outcome").GetString().ShouldBe("handed_off");
-        second.GetProperty("outcome").GetString().ShouldBe("succeeded");
+        // The second run ends on its own or is stopped by reconciliation once its task left the active states: a race.
+        second.GetProperty("outcome").GetString().ShouldBeOneOf("succeeded", "stopped");
         var workspace = second.GetProperty("workspace").GetString()!;
         workspace.ShouldBe(first.GetProperty("workspace").GetString());
         File.Exists(Path.Combine(workspace, "first.txt")).ShouldBeTrue();
