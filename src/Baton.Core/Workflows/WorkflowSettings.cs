@@ -93,7 +93,7 @@ public sealed record WorkflowSettings
             MaxRetryBackoffMs = reader.PositiveInt("agent.max_retry_backoff_ms") ?? 300_000,
             MaxConcurrentAgentsByState = byState,
             Kind = reader.String("agent.kind"),
-            ContextHandoffPercent = reader.Int("agent.context_handoff_percent") ?? Coordination.HandoffRules.DefaultThresholdPercent,
+            ContextHandoffPercent = reader.Int("agent.context_handoff_percent") ?? Coordination.ContextHandoff.DefaultThresholdPercent,
         };
 
         var command = reader.String("codex.command", trim: false);
@@ -228,7 +228,7 @@ public sealed record AgentSettings
     /// Baton extension <c>agent.context_handoff_percent</c>: when the agent reports its context this full (pi does), the
     /// worker asks it to hand off to a fresh run with <c>baton handoff</c>; 0 = never.
     /// </summary>
-    public int ContextHandoffPercent { get; init; } = Coordination.HandoffRules.DefaultThresholdPercent;
+    public int ContextHandoffPercent { get; init; } = Coordination.ContextHandoff.DefaultThresholdPercent;
 }
 
 public sealed record CodexSettings

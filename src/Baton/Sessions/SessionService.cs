@@ -56,7 +56,7 @@ public sealed record SpawnRequest
 
     /// <summary>
     /// When the agent reports its context this full (percent), the worker asks it to hand off; 0 = never, null = the
-    /// default (<see cref="HandoffRules.DefaultThresholdPercent"/>). Only agents that report context usage (pi) are asked.
+    /// default (<see cref="ContextHandoff.DefaultThresholdPercent"/>). Only agents that report context usage (pi) are asked.
     /// </summary>
     public int? HandoffThresholdPercent { get; init; }
 }
@@ -91,7 +91,7 @@ public sealed class SessionService(StateStore store, string batonHome, IReadOnly
                 $"Export {keyVariable}, or rehearse offline with --model replay:<script.json>.");
         }
 
-        var handoffThreshold = HandoffRules.Validate(request.HandoffThresholdPercent ?? HandoffRules.DefaultThresholdPercent, "the hand-off threshold");
+        var handoffThreshold = ContextHandoff.Validate(request.HandoffThresholdPercent ?? ContextHandoff.DefaultThresholdPercent, "the hand-off threshold");
         var runtime = SessionRuntimes.For(request.Runtime, tmux);
         var prompt = request.Prompt ?? RenderPrompt(request);
         var taken = (await tmux.ListSessionsAsync(cancellationToken).ConfigureAwait(false)).Select(s => s.Name).ToHashSet(StringComparer.Ordinal);

@@ -72,7 +72,7 @@ public sealed class WorkerHost
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
         _manifest = _files.ReadManifest();
-        _handoffThreshold = _manifest.HandoffThresholdPercent ?? Core.Coordination.HandoffRules.DefaultThresholdPercent;
+        _handoffThreshold = _manifest.HandoffThresholdPercent ?? Core.Coordination.ContextHandoff.DefaultThresholdPercent;
         var previous = _files.ReadStatus();
         _run = (previous?.Run ?? 0) + 1;
         var now = _time.GetUtcNow();
@@ -397,7 +397,7 @@ public sealed class WorkerHost
     /// </summary>
     private void CheckContextUsage(CancellationToken cancellationToken)
     {
-        if (_handoffThreshold <= Core.Coordination.HandoffRules.Off || _handoffAsked || _handoffMessage is not null || _contextCheckRunning || _agent is not IContextUsageSource source)
+        if (_handoffThreshold <= Core.Coordination.ContextHandoff.Off || _handoffAsked || _handoffMessage is not null || _contextCheckRunning || _agent is not IContextUsageSource source)
         {
             return;
         }
@@ -423,13 +423,13 @@ public sealed class WorkerHost
     private async Task OnContextUsageAsync(double? percent, CancellationToken cancellationToken)
     {
         _contextCheckRunning = false;
-        if (_handoffMessage is not null || _stopRequested || !Core.Coordination.HandoffRules.ShouldAsk(percent, _handoffThreshold, _handoffAsked))
+        if (_handoffMessage is not null || _stopRequested || !Core.Coordination.ContextHandoff.ShouldAsk(percent, _handoffThreshold, _handoffAsked))
         {
             return;
         }
 
         _handoffAsked = true;
-        await DeliverAsync(Core.Coordination.HandoffRules.SteeringText(percent!.Value, _handoffThreshold), _inTurn ? WorkerCommands.Steer : WorkerCommands.FollowUp, cancellationToken).ConfigureAwait(false);
+        await DeliverAsync(Core.Coordination.ContextHandoff.SteeringText(percent!.Value, _handoffThreshold), _inTurn ? WorkerCommands.Steer : WorkerCommands.FollowUp, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task OnTypedAsync(string line, CancellationToken cancellationToken)
@@ -556,7 +556,7 @@ public sealed class WorkerHost
         var reason = failure ?? outcome switch
         {
             Outcomes.Stopped => "stopped",
-            Outcomes.HandedOff => long.TryParse(_handoffMessage, System.Globalization.CultureInfo.InvariantCulture, out var note) ? Core.Coordination.HandoffRules.Reason(note) : "handed off",
+            Outcomes.HandedOff => long.TryParse(_handoffMessage, System.Globalization.CultureInfo.InvariantCulture, out var note) ? Core.Coordination.ContextHandoff.Reason(note) : "handed off",
             _ => _lastTurnReason,
         };
         if (failure is not null)

@@ -215,7 +215,7 @@ public sealed class SpawnCommand : BatonCommand
     private readonly Option<string?> _purpose = new("--purpose") { Description = "A note on what this session is for" };
     private readonly Option<int> _idle = new("--idle-timeout") { Description = "Seconds the agent waits idle for a message after a turn before the run ends", DefaultValueFactory = _ => 600 };
     private readonly Option<int> _silence = new("--silence-timeout") { Description = "Seconds without any event from the agent before its turn is aborted", DefaultValueFactory = _ => 3600 };
-    private readonly Option<int?> _handoff = new("--handoff-threshold") { Description = $"When the agent's context is this full (percent; pi reports it), ask it to hand off with 'baton handoff' (default {Core.Coordination.HandoffRules.DefaultThresholdPercent}; 0 = never)" };
+    private readonly Option<int?> _handoff = new("--handoff-threshold") { Description = $"When the agent's context is this full (percent; pi reports it), ask it to hand off with 'baton handoff' (default {Core.Coordination.ContextHandoff.DefaultThresholdPercent}; 0 = never)" };
 
     public SpawnCommand(CliContext context)
         : base("spawn", "Start a session: the task's workspace, its rendered prompt, and an agent in a tmux session you can attach to.\n\nExamples:\n  baton spawn app APP-3\n  baton spawn app APP-3 --agent claude --model anthropic/claude-sonnet-4-5\n  baton spawn app --prompt \"Update the README\" --model replay:demo.json\n  baton spawn app APP-4 --agent command --command \"./my-agent {prompt}\" --runtime process", context)

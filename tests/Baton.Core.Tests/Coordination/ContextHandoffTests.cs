@@ -3,7 +3,7 @@ using Baton.Core.Errors;
 
 namespace Baton.Core.Tests.Coordination;
 
-public class HandoffRulesTests
+public class ContextHandoffTests
 {
     [Theory]
     [InlineData(79.9, 80, false, false)]
@@ -12,14 +12,14 @@ public class HandoffRulesTests
     [InlineData(99.0, 0, false, false)]
     [InlineData(null, 80, false, false)]
     public void ShouldAsk_OnlyOncePastAnActiveThreshold(double? percent, int threshold, bool asked, bool expected) =>
-        HandoffRules.ShouldAsk(percent, threshold, asked).ShouldBe(expected);
+        ContextHandoff.ShouldAsk(percent, threshold, asked).ShouldBe(expected);
 
     [Theory]
     [InlineData(-1)]
     [InlineData(101)]
     public void Validate_OutOfRange_IsAUsageError(int percent)
     {
-        var error = Should.Throw<BatonException>(() => HandoffRules.Validate(percent, "--handoff-threshold"));
+        var error = Should.Throw<BatonException>(() => ContextHandoff.Validate(percent, "--handoff-threshold"));
 
         error.Code.ShouldBe(ErrorCodes.HandoffThresholdInvalid);
         error.ExitCode.ShouldBe(ExitCodes.BadUsage);
@@ -29,7 +29,7 @@ public class HandoffRulesTests
     [Fact]
     public void SteeringText_SaysHowFullAndWhatToRun()
     {
-        var text = HandoffRules.SteeringText(86.4, 80);
+        var text = ContextHandoff.SteeringText(86.4, 80);
 
         text.ShouldContain("86% full");
         text.ShouldContain("threshold is 80%");
@@ -37,17 +37,17 @@ public class HandoffRulesTests
     }
 
     [Fact]
-    public void Reason_NamesTheNote() => HandoffRules.Reason(14).ShouldBe("handed off: note #14 goes to the task's next run");
+    public void Reason_NamesTheNote() => ContextHandoff.Reason(14).ShouldBe("handed off: note #14 goes to the task's next run");
 }
 
-public class HandoffWorkflowTests
+public class ContextHandoffWorkflowTests
 {
     private static Baton.Core.Workflows.WorkflowSettings Settings(string text) =>
         Baton.Core.Workflows.WorkflowSettings.From(Baton.Core.Workflows.WorkflowDocument.Parse(text, "/repo/WORKFLOW.md"), _ => null, "/home/u", "/tmp");
 
     [Fact]
     public void From_NoContextHandoffKey_DefaultsToEightyPercent() =>
-        Settings("Prompt only").Agent.ContextHandoffPercent.ShouldBe(HandoffRules.DefaultThresholdPercent);
+        Settings("Prompt only").Agent.ContextHandoffPercent.ShouldBe(ContextHandoff.DefaultThresholdPercent);
 
     [Theory]
     [InlineData("65", 65)]

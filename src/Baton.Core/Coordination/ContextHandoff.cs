@@ -7,7 +7,7 @@ namespace Baton.Core.Coordination;
 /// Context cycling (the Gas Town seed's "mail to self"): when an agent's context is nearly full, it writes a note for
 /// its task's next run with <c>baton handoff</c>, its run ends, and the next run starts a fresh conversation with the note.
 /// </summary>
-public static class HandoffRules
+public static class ContextHandoff
 {
     /// <summary>The default of <c>agent.context_handoff_percent</c> (WORKFLOW.md) and <c>baton spawn --handoff-threshold</c>.</summary>
     public const int DefaultThresholdPercent = 80;
