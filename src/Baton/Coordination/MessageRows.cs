@@ -111,6 +111,15 @@ public static class MessageRows
         return released;
     }
 
+    /// <summary>Whether any message to <c>orchestrator</c> waits for this project's orchestrator (a read: ticks stay off the write lock).</summary>
+    public static bool AnyForOrchestrator(SqliteDb db, string project)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        return db.ScalarInt64(
+            "SELECT EXISTS (SELECT 1 FROM messages WHERE recipient = ?1 AND delivered_at IS NULL AND (recipient_project IS NULL OR recipient_project = ?2))",
+            MailAddress.OrchestratorName, project) == 1;
+    }
+
     /// <summary>Claims the messages to <c>orchestrator</c> that this project's orchestrator should log (its own, and those of no project).</summary>
     public static IReadOnlyList<MailMessage> ClaimForOrchestrator(SqliteDb db, string project, DateTimeOffset at)
     {

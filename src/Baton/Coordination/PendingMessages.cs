@@ -48,7 +48,9 @@ public static class OrchestratorMail
         IReadOnlyList<MailMessage> claimed;
         try
         {
-            claimed = store.Write(db => MessageRows.ClaimForOrchestrator(db, project.InstanceId, now));
+            claimed = store.Read(db => MessageRows.AnyForOrchestrator(db, project.InstanceId))
+                ? store.Write(db => MessageRows.ClaimForOrchestrator(db, project.InstanceId, now))
+                : [];
         }
         catch (BatonException error)
         {

@@ -32,6 +32,7 @@ public static class BundledExtensions
     }
 
     /// <summary>The folder holding the extensions under <paramref name="batonHome"/>, written when missing; null when none are bundled.</summary>
+    /// <exception cref="IOException">The folder cannot be written (also <see cref="UnauthorizedAccessException"/>).</exception>
     public static string? Directory(string batonHome)
     {
         ArgumentNullException.ThrowIfNull(batonHome);

@@ -61,7 +61,27 @@ public sealed class PiAdapter(PiAdapterOptions? options = null) : IAgentAdapter
         var marker = context.Environment.TryGetValue(ProcessTable.RunMarkerVariable, out var given) && !string.IsNullOrEmpty(given)
             ? given
             : $"{context.Session}-{context.Run}-{Guid.NewGuid():N}";
-        var extensions = _options.ExtensionsDirectory ?? (_options.LoadBundledExtensions ? BundledExtensions.Directory(context.BatonHome) : null);
+        var extensions = _options.ExtensionsDirectory;
+        if (extensions is null && _options.LoadBundledExtensions)
+        {
+            try
+            {
+                extensions = BundledExtensions.Directory(context.BatonHome);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // The agent can still use the baton CLI; say why its tools are missing rather than not start at all.
+                sink.Event(new WorkerEvent
+                {
+                    Ts = context.Time.GetUtcNow(),
+                    Session = context.Session,
+                    Run = context.Run,
+                    Type = WorkerEventTypes.Error,
+                    Text = $"Baton's pi extensions (send_message, read_messages) could not be written under {context.BatonHome}: {ex.Message}; pi runs without them",
+                });
+            }
+        }
+
         var spec = new AgentProcessSpec(program, PiConfig.Arguments(context.Model, paths, PiConfig.Extensions(extensions)), context.Workspace)
         {
             Environment = environment,
