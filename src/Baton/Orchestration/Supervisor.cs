@@ -1,3 +1,5 @@
+using Baton.Coordination;
+using Baton.Core.Coordination;
 using Baton.Core.Events;
 using Baton.Core.Scheduling;
 using Baton.Proofs;
@@ -66,7 +68,7 @@ public sealed class Supervisor(OrchestratorOptions options)
         return new WorkspaceChecked(options.Time.GetUtcNow(), check.TaskId, check.RunId, problems);
     }
 
-    /// <summary>Tells a person: a comment on the task and a note in the last session's log.</summary>
+    /// <summary>Tells a person: a message to <c>human</c>, a comment on the task and a note in the last session's log.</summary>
     public async Task EscalateAsync(Escalate escalate, string? sessionName, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(escalate);
@@ -81,6 +83,25 @@ public sealed class Supervisor(OrchestratorOptions options)
             {
                 Log.Warn("escalation comment failed", ("project", options.Project.Id), ("task_id", escalate.TaskId), ("error", ex.Message));
             }
+        }
+
+        try
+        {
+            var mail = new MailService(options.Store, options.Sessions, options.BatonHome, options.Time);
+            await mail.SendAsync(
+                new MailDraft
+                {
+                    Sender = "orchestrator",
+                    SenderProject = options.Project.InstanceId,
+                    To = MailAddress.Human,
+                    Subject = $"{escalate.Identifier} keeps failing ({escalate.Attempts} attempts)",
+                    Body = text,
+                },
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            Log.Warn("escalation message failed", ("project", options.Project.Id), ("task_id", escalate.TaskId), ("error", ex.Message));
         }
 
         var session = sessionName is null ? null : options.Store.Read(db => SessionRows.FindByName(db, sessionName)).FirstOrDefault(s => s.Project == options.Project.InstanceId);

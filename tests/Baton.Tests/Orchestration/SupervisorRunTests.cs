@@ -93,6 +93,9 @@ public sealed class SupervisorRunTests
         var shown = await w.RunAsync("task", "show", task, "--json");
         var comments = shown.Data.GetProperty("comments").EnumerateArray().Select(c => c.GetProperty("body").GetString()!).ToList();
         comments.Count(c => c.Contains("failed 2 attempts", StringComparison.Ordinal)).ShouldBe(1);
+        var inbox = await w.RunAsync("mail", "inbox", "human", "--json");
+        inbox.ExitCode.ShouldBe(0, inbox.ToString());
+        inbox.Stdout.ShouldContain($"{task} keeps failing (2 attempts)");
         var sessions = await SessionsAsync(w);
         sessions.SelectMany(s => SupervisorEvents(w, s.GetProperty("name").GetString()!)).Count(e => e.Reason == "escalation").ShouldBe(1);
         (await daemon.StopAsync()).ShouldBe(0);
