@@ -382,10 +382,19 @@ public sealed record SessionDetail
 
     /// <summary>Baton: the task's session after this one, when there is one.</summary>
     public string? NextSession { get; init; }
+
+    /// <summary>Baton's mail to and from this session, oldest first (at most the last 50).</summary>
+    public IReadOnlyList<SessionMail> Mail { get; init; } = [];
 }
 
 /// <summary>A question a run ended on and the answer a person gave (<c>cli</c>: baton send, <c>api</c>: the dashboard).</summary>
 public sealed record AnsweredQuestion(string? Question, string Answer, DateTimeOffset AnsweredAt, string? By);
+
+/// <summary>
+/// One message of a session's mailbox (<c>baton mail</c>): sent to it, or by it. <paramref name="Delivery"/> is how it
+/// reached the agent (steer, follow_up, prompt), null while it waits. The body is cut at 4 KB here; <c>baton mail read</c> has it all.
+/// </summary>
+public sealed record SessionMail(long Id, string Kind, string From, string To, string Subject, string Body, bool Urgent, DateTimeOffset CreatedAt, DateTimeOffset? DeliveredAt, string? Delivery);
 
 /// <summary>The body of <c>GET /api/v1/sessions</c>.</summary>
 public sealed record SessionList(IReadOnlyList<SessionSummary> Sessions);

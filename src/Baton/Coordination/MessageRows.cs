@@ -43,6 +43,13 @@ public static class MessageRows
             session, project, limit);
     }
 
+    /// <summary>What a session sent (its <c>BATON_SESSION</c> was the sender), newest first.</summary>
+    public static IReadOnlyList<MailMessage> SentBy(SqliteDb db, string session, string project, int limit)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        return Query(db, $"SELECT {Columns} FROM messages WHERE sender = ?1 AND sender_project = ?2 ORDER BY id DESC LIMIT ?3", session, project, limit);
+    }
+
     /// <summary>The inbox of <c>human</c> or <c>orchestrator</c>, newest first.</summary>
     public static IReadOnlyList<MailMessage> NamedInbox(SqliteDb db, string recipient, bool unreadOnly, int limit)
     {

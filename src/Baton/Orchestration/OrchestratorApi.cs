@@ -199,7 +199,19 @@ public sealed class OrchestratorApi : IOrchestratorApi
             Logs = [new SessionLog("events", session.Files.Events)],
             Question = _orchestrators.SelectMany(o => o.State.Blocked.Values).FirstOrDefault(b => b.SessionId == session.Name)?.Question,
             Answered = session.Files.ReadAnswered() is { } answered ? new AnsweredQuestion(answered.Question, answered.Answer, answered.AnsweredAt, answered.By) : null,
+            Mail = MailOf(session),
         };
+    }
+
+    private IReadOnlyList<SessionMail> MailOf(SessionRecord session)
+    {
+        var messages = _store.Read(db => Coordination.MessageRows.SessionInbox(db, session.Name, session.Project, unreadOnly: false, limit: 50)
+            .Concat(Coordination.MessageRows.SentBy(db, session.Name, session.Project, limit: 50)));
+        return [.. messages
+            .DistinctBy(m => m.Id)
+            .OrderBy(m => m.CreatedAt).ThenBy(m => m.Id)
+            .TakeLast(50)
+            .Select(m => new SessionMail(m.Id, m.Kind, m.Sender, m.Recipient, m.Subject, m.Body.Length > 4096 ? m.Body[..4096] + "…" : m.Body, m.Urgent, m.CreatedAt, m.DeliveredAt, m.Delivery))];
     }
 
     public TranscriptPage? Transcript(string name, long from, int max)

@@ -42,6 +42,18 @@ public sealed class MessageRowsTests : IDisposable
     }
 
     [Fact]
+    public void SentBy_OnlyThatSessionOfThatProject_NewestFirst()
+    {
+        using var store = StateStore.Open(Home);
+        store.Write(db => MessageRows.Insert(db, Draft("human") with { Sender = "app-1", SenderProject = Project, Subject = "first" }));
+        store.Write(db => MessageRows.Insert(db, Draft("app-2") with { Sender = "app-1", SenderProject = Project, Subject = "second" }));
+        store.Write(db => MessageRows.Insert(db, Draft("human") with { Sender = "app-1", SenderProject = "other-app", Subject = "another project" }));
+        store.Write(db => MessageRows.Insert(db, Draft("human") with { Sender = "app-3", SenderProject = Project, Subject = "another session" }));
+
+        store.Read(db => MessageRows.SentBy(db, "app-1", Project, 10)).Select(m => m.Subject).ShouldBe(["second", "first"]);
+    }
+
+    [Fact]
     public void MarkDelivered_Twice_OnlyTheFirstCounts()
     {
         using var store = StateStore.Open(Home);

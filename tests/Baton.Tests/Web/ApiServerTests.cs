@@ -288,7 +288,7 @@ public partial class ApiServerTests
         var (status, json) = await GetJsonAsync(http, server, "/api/v1/sessions/mt-1");
 
         status.ShouldBe(HttpStatusCode.OK);
-        Keys(json).ShouldBe(["session", "purpose", "outcome", "reason", "logs", "recent_events", "question", "answered", "previous_session", "next_session"], ignoreOrder: true);
+        Keys(json).ShouldBe(["session", "purpose", "outcome", "reason", "logs", "recent_events", "question", "answered", "previous_session", "next_session", "mail"], ignoreOrder: true);
         json.GetProperty("session").GetProperty("name").GetString().ShouldBe("mt-1");
         json.GetProperty("recent_events")[0].GetProperty("message").GetString().ShouldBe("hello");
     }

@@ -151,6 +151,7 @@ public sealed class DashboardBrowserTests(Browser browser) : IAsyncLifetime
         {
             Session = Summary("app-1", "APP-1", "Fix the login bug", "working") with { Proof = new ProofLinks(ProofFiles.Url("app-1", "summary.md"), null, null, DateTimeOffset.UtcNow) },
             Answered = new AnsweredQuestion("Which region should the bucket live in?", "eu-west-1", DateTimeOffset.UtcNow.AddMinutes(-1), "api"),
+            Mail = [new SessionMail(7, "message", "app-2", "app-1", "Shared <b>helper</b> changed", "I renamed utils.parse; pull before you edit.", false, DateTimeOffset.UtcNow.AddMinutes(-2), DateTimeOffset.UtcNow.AddMinutes(-2), "follow_up")],
         };
 
         browser.Open(Server.BaseUrl + "/sessions/app-1");
@@ -164,6 +165,9 @@ public sealed class DashboardBrowserTests(Browser browser) : IAsyncLifetime
         browser.Driver.FindElement(By.Id("messages")).Text.ShouldContain("Please also update the README.");
         browser.Until(_ => TextOf("#answered").Contains("eu-west-1", StringComparison.Ordinal), "the answered question");
         TextOf("#answered").ShouldContain("Which region should the bucket live in?");
+        TextOf("#mail").ShouldContain("app-2 → app-1");
+        TextOf("#mail").ShouldContain("Shared <b>helper</b> changed"); // text, never markup
+        TextOf("#mail").ShouldContain("delivered as follow_up");
         browser.Until(_ => browser.Driver.FindElement(By.Id("proof")).Text.Contains("Validation: green.", StringComparison.Ordinal), "the proof summary");
         browser.Driver.FindElement(By.Id("facts")).Text.ShouldContain("Fix the login bug");
 

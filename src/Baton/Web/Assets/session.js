@@ -9,7 +9,7 @@
   const $ = (id) => document.getElementById(id);
   const name = decodeURIComponent(location.pathname.replace(/^\/sessions\//, "").replace(/\/$/, ""));
   const base = Baton.apiSessionUrl(name);
-  const page = { next: 0, loading: false, again: false, count: 0, messages: 0, gone: false, proofAt: null, answer: null };
+  const page = { next: 0, loading: false, again: false, count: 0, messages: 0, mail: 0, gone: false, proofAt: null, answer: null };
 
   $("name").textContent = name;
   document.title = name + " · Baton";
@@ -44,6 +44,7 @@
       if (!page.answer) { page.answer = Baton.answerBox(name, () => setTimeout(loadDetail, 300)); $("answer").append(page.answer); }
     }
     drawAnswered(detail.answered);
+    drawMail(detail.mail || []);
     drawProof(s.proof);
   }
 
@@ -54,7 +55,21 @@
       el("div", { class: "message input_requested" }, el("div", { class: "who", text: "agent → person (question)" }), el("div", { class: "text", text: answered.question || "(no question text)" })),
       el("div", { class: "message follow_up_received" }, el("div", { class: "who", text: "person → agent (answer, " + (answered.by || "?") + ") · " + Baton.clock(answered.answered_at) }), el("div", { class: "text", text: answered.answer })),
     ] : []));
-    $("messages-empty").hidden = page.messages > 0 || page.answered;
+    $("messages-empty").hidden = page.messages > 0 || page.answered || page.mail > 0;
+  }
+
+  // Baton's mail to and from the session (baton mail, hand-off notes): who, subject, how it reached the agent.
+  function drawMail(mail) {
+    page.mail = mail.length;
+    $("mail").replaceChildren(...mail.map(m => {
+      const how = m.delivered_at ? "delivered as " + (m.delivery || "?") + " · " + Baton.clock(m.delivered_at) : "waiting for the next run";
+      const kind = m.kind === "handoff" ? "hand-off note" : (m.urgent ? "urgent mail" : "mail");
+      return el("li", { class: "message mail", attrs: { "data-mail": m.id } },
+        el("div", { class: "who", text: kind + " #" + m.id + " · " + m.from + " → " + m.to + " · " + Baton.clock(m.created_at) + " · " + how }),
+        el("div", { class: "subject", text: m.subject }),
+        el("div", { class: "text", text: m.body }));
+    }));
+    $("messages-empty").hidden = page.messages > 0 || page.answered || page.mail > 0;
   }
 
   async function drawProof(proof) {
@@ -169,7 +184,7 @@
       }
     }
     $("transcript-empty").hidden = page.count > 0;
-    $("messages-empty").hidden = page.messages > 0 || page.answered;
+    $("messages-empty").hidden = page.messages > 0 || page.answered || page.mail > 0;
     $("transcript-count").textContent = page.count ? String(page.count) : "";
     $("messages-count").textContent = page.messages ? String(page.messages) : "";
     if (atBottom) box.scrollTop = box.scrollHeight;
