@@ -25,6 +25,10 @@ public static class SampleProject
           # Baton extension: run in the workspace when a run ends; the results go into the session's proof.
           validate:
             - ./check.sh
+        supervisor:
+          # Baton extension: nudge a silent agent, check the workspace before a finished run stops,
+          # escalate a task to a person after three failed attempts.
+          check_workspace: true
         ---
         You are working on {{ issue.identifier }}: {{ issue.title }}.
         {% if issue.description %}
