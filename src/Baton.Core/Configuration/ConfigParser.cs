@@ -13,7 +13,7 @@ public static class ConfigParser
 {
     private static readonly HashSet<string> s_rootKeys = ["projects"];
     private static readonly HashSet<string> s_projectKeys = ["path", "id", "name", "repo", "defaultBranch", "sessionPrefix", "states"];
-    private static readonly HashSet<string> s_stateKeys = ["active", "handoff", "terminal", "inactive"];
+    private static readonly HashSet<string> s_stateKeys = ["active", "handoff", "terminal", "inactive", "merge", "rework"];
 
     public static BatonConfig Parse(string text, string filePath)
     {
@@ -117,17 +117,26 @@ public static class ConfigParser
     {
         if (node is not YamlMappingNode map)
         {
-            throw Invalid(filePath, node, $"{where} must be a mapping of active, handoff, terminal and inactive state lists");
+            throw Invalid(filePath, node, $"{where} must be a mapping of active, handoff, terminal and inactive state lists (and the merge and rework states)");
         }
 
-        var defaults = TaskStates.Default;
-        IReadOnlyList<string> active = defaults.Active, handoff = defaults.Handoff, terminal = defaults.Terminal, inactive = defaults.Inactive;
+        // The lists the file leaves out are the defaults without the merge queue's states: Create adds those once.
+        IReadOnlyList<string> active = TaskStates.DefaultActive, handoff = TaskStates.DefaultHandoff, terminal = TaskStates.DefaultTerminal, inactive = [];
+        string? merge = null, rework = null;
         foreach (var (keyNode, valueNode) in map.Children)
         {
             var key = KeyOf(keyNode);
             if (!s_stateKeys.Contains(key))
             {
                 warnings.Add(Unknown($"{where}.{key}", keyNode));
+                continue;
+            }
+
+            if (key is "merge" or "rework")
+            {
+                var name = Scalar(filePath, valueNode, $"{where}.{key}")
+                    ?? throw Invalid(filePath, valueNode, $"{where}.{key} must name a state");
+                (merge, rework) = key == "merge" ? (name, rework) : (merge, name);
                 continue;
             }
 
@@ -153,7 +162,13 @@ public static class ConfigParser
             throw Invalid(filePath, node, $"{where} lists the state '{duplicate.Key}' more than once");
         }
 
-        return new TaskStates(active, handoff, terminal, inactive);
+        var states = TaskStates.Create(active, handoff, terminal, inactive, merge, rework);
+        if (states.QueueStatesProblem() is { } problem)
+        {
+            throw Invalid(filePath, node, $"{where}: {problem}");
+        }
+
+        return states;
     }
 
     private static List<string> StringList(string filePath, YamlNode node, string where)

@@ -17,7 +17,7 @@ public static class StorageJson
     {
         ArgumentNullException.ThrowIfNull(states);
         return JsonSerializer.Serialize(
-            new StoredStates([.. states.Active], [.. states.Handoff], [.. states.Terminal], [.. states.Inactive]),
+            new StoredStates([.. states.Active], [.. states.Handoff], [.. states.Terminal], [.. states.Inactive], states.Merge, states.Rework),
             StorageJsonContext.Default.StoredStates);
     }
 
@@ -26,11 +26,12 @@ public static class StorageJson
         var stored = JsonSerializer.Deserialize(json, StorageJsonContext.Default.StoredStates);
         return stored is null
             ? TaskStates.Default
-            : new TaskStates(stored.Active ?? [], stored.Handoff ?? [], stored.Terminal ?? [], stored.Inactive ?? []);
+            : TaskStates.Create(stored.Active ?? [], stored.Handoff ?? [], stored.Terminal ?? [], stored.Inactive ?? [], stored.Merge, stored.Rework);
     }
 }
 
-public sealed record StoredStates(List<string>? Active, List<string>? Handoff, List<string>? Terminal, List<string>? Inactive);
+/// <summary>A project's states as stored; rows written before the merge queue have no Merge and Rework (the defaults then).</summary>
+public sealed record StoredStates(List<string>? Active, List<string>? Handoff, List<string>? Terminal, List<string>? Inactive, string? Merge = null, string? Rework = null);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(List<string>))]

@@ -59,6 +59,7 @@ public sealed class InfoCommand : BatonCommand
                 Row("active states", string.Join(", ", p.States.Active), "states");
                 Row("hand-off states", string.Join(", ", p.States.Handoff), "states");
                 Row("terminal states", string.Join(", ", p.States.Terminal), "states");
+                Row("merge queue states", $"{p.States.Merge} (queued), {p.States.Rework} (sent back)", "states");
                 console.Write(details);
             }
         });

@@ -26,12 +26,12 @@ public sealed record ProjectView(
     }
 }
 
-public sealed record StatesView(IReadOnlyList<string> Active, IReadOnlyList<string> Handoff, IReadOnlyList<string> Terminal, IReadOnlyList<string> Inactive)
+public sealed record StatesView(IReadOnlyList<string> Active, IReadOnlyList<string> Handoff, IReadOnlyList<string> Terminal, IReadOnlyList<string> Inactive, string Merge, string Rework)
 {
     public static StatesView From(TaskStates states)
     {
         ArgumentNullException.ThrowIfNull(states);
-        return new(states.Active, states.Handoff, states.Terminal, states.Inactive);
+        return new(states.Active, states.Handoff, states.Terminal, states.Inactive, states.Merge, states.Rework);
     }
 }
 
