@@ -38,6 +38,9 @@ public sealed record WorkflowSettings
 
     public SupervisorSettings Supervisor { get; init; } = SupervisorSettings.None;
 
+    /// <summary>Baton extension <c>merge</c>: the merge queue's continuous mode and push.</summary>
+    public Coordination.MergeSettings Merge { get; init; } = Coordination.MergeSettings.None;
+
     public static WorkflowSettings From(WorkflowDocument document, Func<string, string?> environment, string homeDirectory, string tempDirectory)
     {
         ArgumentNullException.ThrowIfNull(document);
@@ -127,6 +130,7 @@ public sealed record WorkflowSettings
             Proof = ProofSettings.Read(reader, errors),
             Handoff = HandoffSettings.Read(reader, errors),
             Supervisor = SupervisorSettings.Read(reader, errors),
+            Merge = Coordination.MergeSettings.Read(reader, errors),
         };
 
         if (settings.Agent.ContextHandoffPercent is < 0 or > 100)

@@ -52,6 +52,7 @@ public static class BatonApp
         root.Subcommands.Add(new RunCommand(context));
         root.Subcommands.Add(new ProofCommand(context));
         root.Subcommands.Add(new StatusCommand(context));
+        root.Subcommands.Add(new MergeCommand(context));
 
         return root;
     }

@@ -25,6 +25,26 @@ public static class GitCli
             },
             cancellationToken);
 
+    /// <summary>Runs git with <paramref name="extraEnvironment"/> on top of the stable environment (identity, markers).</summary>
+    public static Task<ProcessResult> RunAsync(string workingDirectory, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string?> extraEnvironment, CancellationToken cancellationToken = default, TimeSpan? timeout = null)
+    {
+        ArgumentNullException.ThrowIfNull(extraEnvironment);
+        var environment = new Dictionary<string, string?>(s_environment);
+        foreach (var (name, value) in extraEnvironment)
+        {
+            environment[name] = value;
+        }
+
+        return ProcessRunner.RunAsync(
+            new ProcessSpec("git", arguments)
+            {
+                WorkingDirectory = workingDirectory,
+                Environment = environment,
+                Timeout = timeout ?? TimeSpan.FromSeconds(60),
+            },
+            cancellationToken);
+    }
+
     /// <summary>Runs git and returns trimmed stdout, or null when git exits non-zero.</summary>
     public static async Task<string?> TryReadAsync(string workingDirectory, IReadOnlyList<string> arguments, CancellationToken cancellationToken = default)
     {

@@ -100,6 +100,7 @@ public sealed class Orchestrator : IAsyncDisposable
     private int _pollPending;
     private Task? _loop;
     private FileSystemWatcher? _wakeWatcher;
+    private Coordination.ContinuousMergeQueue? _mergeQueue;
 
     private Orchestrator(OrchestratorOptions options, LoadedWorkflow workflow)
     {
@@ -148,6 +149,7 @@ public sealed class Orchestrator : IAsyncDisposable
         await orchestrator.AdoptAsync(cancellationToken).ConfigureAwait(false);
         await orchestrator.StartupCleanupAsync(cancellationToken).ConfigureAwait(false);
         orchestrator.Start();
+        orchestrator._mergeQueue = OrchestratorMergeQueue.Start(options, orchestrator._inspected!, orchestrator._layout!, () => orchestrator.Workflow.Settings, orchestrator._life.Token);
         return orchestrator;
     }
 
@@ -179,6 +181,11 @@ public sealed class Orchestrator : IAsyncDisposable
         _wakeWatcher?.Dispose();
         _signals.Writer.TryComplete();
         var pending = new List<Task>(_background);
+        if (_mergeQueue is not null)
+        {
+            pending.Add(_mergeQueue.Completion);
+        }
+
         if (_loop is not null)
         {
             pending.Add(_loop);

@@ -227,6 +227,39 @@ public sealed class LocalTracker : ITracker, ITaskWriter
     public Task<string> MoveToStateAsync(string taskId, string state, CancellationToken cancellationToken = default) =>
         Task.FromResult(Update(taskId, new TaskChanges { State = state }).State);
 
+    /// <summary>
+    /// Compare-and-set: moves the task to <paramref name="to"/> and adds <paramref name="comment"/> in one transaction,
+    /// only while it is still in one of <paramref name="from"/>. Returns null (and writes nothing) when it is not, so a
+    /// step that is repeated after a crash never moves a task twice or comments twice.
+    /// </summary>
+    public TaskRecord? Transition(string idOrIdentifier, IReadOnlyCollection<string> from, string to, string author, string? comment)
+    {
+        using var wake = new WakeOnExit(Project);
+        ArgumentNullException.ThrowIfNull(from);
+        var key = TaskKey.Parse(idOrIdentifier);
+        var target = RequireState(to);
+        var now = _time.GetUtcNow();
+        return _store.Write(db =>
+        {
+            var task = TaskRows.Require(db, Project.InstanceId, key, withComments: false);
+            db.Run(
+                "UPDATE tasks SET state = ?2, updated_at = ?3 WHERE id = ?1 AND lower(state) IN (SELECT lower(value) FROM json_each(?4))",
+                task.Id, target, StoreTime.ToText(now), JsonArray(from.Select(TaskStates.Normalize)));
+            if (db.Changes == 0)
+            {
+                return null;
+            }
+
+            if (!string.IsNullOrWhiteSpace(comment))
+            {
+                db.Run("INSERT INTO task_comments (id, task_id, author, body, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    NewId(), task.Id, string.IsNullOrWhiteSpace(author) ? "baton" : author.Trim(), comment, StoreTime.ToText(now));
+            }
+
+            return TaskRows.Require(db, Project.InstanceId, new TaskKey(task.Id, null), withComments: true);
+        });
+    }
+
     /// <summary>Every task of the project, terminal ones included, with comments, in identifier order.</summary>
     public IReadOnlyList<TaskRecord> Export() =>
         _store.Read(db => TaskRows.Load(db, "t.project = ?1", [Project.InstanceId], withComments: true));
