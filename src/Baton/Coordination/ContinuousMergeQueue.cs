@@ -115,6 +115,7 @@ public sealed class ContinuousMergeQueue
                     BatonHome = _options.BatonHome,
                     Environment = _options.Environment,
                     Settings = settings.Merge,
+                    Validation = settings.Proof.Validate,
                     Sessions = _options.Sessions,
                     Time = _options.Time,
                     Progress = line => _options.Log(false, "merge queue", [("project", project.Id), ("step", line)]),

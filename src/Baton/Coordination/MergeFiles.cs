@@ -27,6 +27,9 @@ public sealed record MergePaths(string Directory)
 
     public string Lock => Path.Combine(Directory, "lock");
 
+    /// <summary>Who holds the lock: a file of its own, because any open of the locked file itself takes an flock.</summary>
+    public string LockOwner => Path.Combine(Directory, "lock.owner");
+
     public string Logs => Path.Combine(Directory, "logs");
 
     /// <summary>Set on every process the queue starts (git, validation), so a re-run after a kill finds the ones left running.</summary>
@@ -88,15 +91,21 @@ public sealed record MergeLockHolder(int Pid, long? StartTime, DateTimeOffset Si
 /// <summary>
 /// One merge queue per project at a time, across processes: an exclusive <c>flock</c> on <c>{instance}/merge/lock</c>
 /// (FileShare.None is an flock on Unix), released by the kernel when the holder dies, so a killed run never blocks
-/// the next. The file also says who holds it, for the error message and <c>baton doctor</c>; it is emptied on release.
+/// the next. <c>lock.owner</c> says who holds it, for the error message and <c>baton doctor</c>; it is removed on release,
+/// so one left behind names a holder that was killed.
 /// </summary>
 public sealed class MergeLock : IDisposable
 {
     public const string InProgress = "merge_in_progress";
 
     private readonly FileStream _stream;
+    private readonly MergePaths _paths;
 
-    private MergeLock(FileStream stream) => _stream = stream;
+    private MergeLock(FileStream stream, MergePaths paths)
+    {
+        _stream = stream;
+        _paths = paths;
+    }
 
     public static MergeLock Acquire(MergePaths paths, string projectId, TimeProvider time)
     {
@@ -119,23 +128,41 @@ public sealed class MergeLock : IDisposable
         }
 
         var self = Environment.ProcessId;
-        var text = string.Create(CultureInfo.InvariantCulture, $"{self} {ProcessTable.StartTime(self)} {time.GetUtcNow():O}\n");
-        stream.SetLength(0);
-        stream.Write(System.Text.Encoding.UTF8.GetBytes(text));
-        stream.Flush(flushToDisk: false);
-        return new MergeLock(stream);
+        AtomicFile.WriteAllText(paths.LockOwner, string.Create(CultureInfo.InvariantCulture, $"{self} {ProcessTable.StartTime(self)} {time.GetUtcNow():O}\n"));
+        return new MergeLock(stream, paths);
     }
 
-    /// <summary>The pid the lock file names (null when empty or unreadable). Reading never takes the lock.</summary>
+    /// <summary>True when a live process holds the lock. Probing takes the lock for an instant, so only people's tools (doctor) call it.</summary>
+    public static bool IsHeld(MergePaths paths)
+    {
+        ArgumentNullException.ThrowIfNull(paths);
+        try
+        {
+            using var probe = new FileStream(paths.Lock, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+            return false;
+        }
+        catch (FileNotFoundException)
+        {
+            return false;
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return false;
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+    }
+
+    /// <summary>The process <c>lock.owner</c> names (null when there is none or it is unreadable).</summary>
     public static MergeLockHolder? ReadHolder(MergePaths paths)
     {
         ArgumentNullException.ThrowIfNull(paths);
         string text;
         try
         {
-            using var stream = new FileStream(paths.Lock, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-            using var reader = new StreamReader(stream);
-            text = reader.ReadToEnd();
+            text = File.ReadAllText(paths.LockOwner);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -153,18 +180,14 @@ public sealed class MergeLock : IDisposable
         return new MergeLockHolder(pid, start, since);
     }
 
-    /// <summary>Empties the file a dead holder left (the kernel released its flock already); false when a live process holds it.</summary>
+    /// <summary>Removes the owner file a killed holder left (the kernel released its flock already); false when the lock is held.</summary>
     public static bool ClearStale(MergePaths paths)
     {
         ArgumentNullException.ThrowIfNull(paths);
         try
         {
-            using var stream = new FileStream(paths.Lock, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
-            stream.SetLength(0);
-            return true;
-        }
-        catch (FileNotFoundException)
-        {
+            using var probe = new FileStream(paths.Lock, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            File.Delete(paths.LockOwner);
             return true;
         }
         catch (IOException)
@@ -177,9 +200,9 @@ public sealed class MergeLock : IDisposable
     {
         try
         {
-            _stream.SetLength(0);
+            File.Delete(_paths.LockOwner);
         }
-        catch (IOException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
         }
 

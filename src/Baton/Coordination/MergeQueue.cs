@@ -1,9 +1,12 @@
+using System.Globalization;
 using Baton.Core.Configuration;
 using Baton.Core.Coordination;
 using Baton.Core.Errors;
+using Baton.Core.Proofs;
 using Baton.Core.Tasks;
 using Baton.Core.Workspaces;
 using Baton.Processes;
+using Baton.Proofs;
 using Baton.Sessions;
 using Baton.Storage;
 using Baton.Tracking.Local;
@@ -28,6 +31,9 @@ public sealed record MergeQueueOptions
     public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
 
     public MergeSettings Settings { get; init; } = MergeSettings.None;
+
+    /// <summary>The workflow's validation commands (<c>proof.validate</c>), run on the rebased work before it lands.</summary>
+    public IReadOnlyList<ValidationCommand> Validation { get; init; } = [];
 
     /// <summary>Reads sessions' status files, to leave a task alone while an agent still works on it; null: not checked.</summary>
     public SessionService? Sessions { get; init; }
@@ -477,12 +483,69 @@ public sealed class MergeQueue
         };
     }
 
-    private Task<MergeRejection?> ValidateAsync(TaskRecord task, MergeJournal journal, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs the workflow's validation commands (<c>proof.validate</c>) in the merge worktree, one after another, with the
+    /// proof's runner (each its own process group, killed at its timeout; output to a capped log). The first failure
+    /// stops the rest: one reason is enough to send the work back, and it is the one the comment names.
+    /// </summary>
+    private async Task<MergeRejection?> ValidateAsync(TaskRecord task, MergeJournal journal, CancellationToken cancellationToken)
     {
-        _ = task;
-        _ = journal;
-        _ = cancellationToken;
-        return Task.FromResult<MergeRejection?>(null);
+        if (_options.Validation.Count == 0)
+        {
+            return null;
+        }
+
+        var environment = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (var (name, value) in _options.Environment)
+        {
+            environment[name] = value;
+        }
+
+        foreach (var (name, value) in _options.Layout.Environment)
+        {
+            environment[name] = value;
+        }
+
+        environment["BATON_TASK"] = task.Identifier;
+        environment["BATON_TASK_ID"] = task.Id;
+        environment["BATON_TASK_IDENTIFIER"] = task.Identifier;
+        environment["BATON_TASK_BRANCH"] = journal.Branch;
+        environment["BATON_WORKSPACE"] = _paths.Worktree;
+        environment["BATON_MERGE"] = "1";
+        environment[MergePaths.MarkerVariable] = Project.InstanceId;
+        foreach (var secret in SecretVariables.WellKnown)
+        {
+            environment[secret] = null;
+        }
+
+        var logs = Path.Combine(_paths.Logs, WorkspaceKey.From(task.Identifier));
+        var context = new ValidationContext { Workspace = _paths.Worktree, LogDirectory = logs, Environment = environment, Commit = journal.Rebased, Time = _options.Time };
+        for (var i = 0; i < _options.Validation.Count; i++)
+        {
+            var command = _options.Validation[i];
+            Progress($"{task.Identifier}: validating: {command.Command}");
+            var logPath = Path.Combine(logs, string.Create(CultureInfo.InvariantCulture, $"{i + 1}.log"));
+            var result = await ValidationRunner.RunAsync(command, logPath, context, cancellationToken).ConfigureAwait(false);
+            if (result.Passed)
+            {
+                continue;
+            }
+
+            return new MergeRejection
+            {
+                Kind = result.TimedOut ? MergeRejection.ValidationTimedOut : MergeRejection.ValidationFailed,
+                Branch = journal.Branch,
+                DefaultBranch = _defaultBranch,
+                Base = journal.Base,
+                Command = command.Command,
+                ExitCode = result.ExitCode,
+                TimeoutMs = command.TimeoutMs,
+                Excerpt = result.Error ?? result.Excerpt,
+                LogPath = result.Log is null ? null : logPath,
+            };
+        }
+
+        return null;
     }
 
     // ---- Recovery ------------------------------------------------------------------------------------------------

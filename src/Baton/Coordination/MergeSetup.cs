@@ -37,6 +37,7 @@ public static class MergeSetup
                 BatonHome = batonHome,
                 Environment = environment,
                 Settings = settings?.Merge ?? MergeSettings.None,
+                Validation = settings?.Proof.Validate ?? [],
                 Sessions = sessions,
                 Once = once,
                 Time = time,
