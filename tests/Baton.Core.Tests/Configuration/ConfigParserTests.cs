@@ -42,10 +42,63 @@ public class ConfigParserTests
 
         var p = config.Projects.ShouldHaveSingleItem();
         (p.Id, p.Name, p.Repo, p.DefaultBranch, p.SessionPrefix).ShouldBe(("be-api", "Backend API", "acme/backend", "next", "be"));
-        p.States!.Active.ShouldBe(["Todo", "Doing"]);
-        p.States.Handoff.ShouldBe(["Review"]);
+        p.States!.Active.ShouldBe(["Todo", "Doing", "Rework"]);
+        p.States.Handoff.ShouldBe(["Review", "Merging"]);
         p.States.Terminal.ShouldBe(["Done"]);
         p.States.Inactive.ShouldBe(["Backlog"]);
+    }
+
+    [Fact]
+    public void Parse_MergeAndReworkStates_AreNamedAndAddedToTheirLists()
+    {
+        var config = ConfigParser.Parse(
+            """
+            projects:
+              - path: .
+                states:
+                  merge: Ready to land
+                  rework: Changes requested
+            """, File);
+
+        var states = config.Projects.ShouldHaveSingleItem().States!;
+        (states.Merge, states.Rework).ShouldBe(("Ready to land", "Changes requested"));
+        states.Active.ShouldBe(["Todo", "In Progress", "Changes requested"]);
+        states.Handoff.ShouldBe(["Human Review", "Ready to land"]);
+    }
+
+    [Fact]
+    public void Parse_MergeStateListedByHand_KeepsTheListAndItsSpelling()
+    {
+        var config = ConfigParser.Parse(
+            """
+            projects:
+              - path: .
+                states:
+                  active: [Todo, fix it]
+                  inactive: [queued]
+                  merge: Queued
+                  rework: Fix It
+            """, File);
+
+        var states = config.Projects.ShouldHaveSingleItem().States!;
+        states.Active.ShouldBe(["Todo", "fix it"]);
+        states.Inactive.ShouldBe(["queued"]);
+        states.Handoff.ShouldBe(["Human Review"]);
+        (states.Merge, states.Rework).ShouldBe(("queued", "fix it"));
+    }
+
+    [Theory]
+    [InlineData("merge: Todo", "the merge state 'Todo' is active")]
+    [InlineData("merge: Done", "the merge state 'Done' is terminal")]
+    [InlineData("rework: Human Review", "the rework state 'Human Review' is not active")]
+    [InlineData("rework: Merging", "are both 'Merging'")]
+    [InlineData("merge: [a, b]", "states.merge must be a plain value")]
+    public void Parse_UnworkableQueueStates_AreConfigInvalid(string line, string expected)
+    {
+        var error = Should.Throw<BatonException>(() => ConfigParser.Parse($"projects:\n  - path: .\n    states:\n      {line}\n", File));
+
+        error.Code.ShouldBe(ErrorCodes.ConfigInvalid);
+        error.Message.ShouldContain(expected);
     }
 
     [Fact]
