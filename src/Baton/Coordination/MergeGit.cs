@@ -303,7 +303,8 @@ public sealed class MergeGit(string repository, MergePaths paths, IReadOnlyDicti
         return result.StandardOutput.Split('\0', StringSplitOptions.RemoveEmptyEntries).Skip(1).Distinct(StringComparer.Ordinal).ToList();
     }
 
-    private async Task<bool> RebaseInProgressAsync(string worktree, CancellationToken cancellationToken)
+    /// <summary>True when a rebase is in progress in <paramref name="worktree"/> (the merge worktree, after a kill).</summary>
+    public async Task<bool> RebaseInProgressAsync(string worktree, CancellationToken cancellationToken)
     {
         foreach (var name in new[] { "rebase-merge", "rebase-apply" })
         {

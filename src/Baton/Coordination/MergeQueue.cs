@@ -158,7 +158,7 @@ public sealed class MergeQueue
     {
         using var gate = MergeLock.Acquire(_paths, Project.Id, _options.Time);
         var results = new List<MergeItem>();
-        var (recovery, finished) = await RecoverAsync(cancellationToken).ConfigureAwait(false);
+        var (recovery, finished) = await RecoverJournalAsync(cancellationToken).ConfigureAwait(false);
         if (finished is not null)
         {
             results.Add(finished);
@@ -191,6 +191,24 @@ public sealed class MergeQueue
 
         var note = results.Count == 0 ? $"nothing to merge: no task of {Project.Id} is in {States.Merge}" : null;
         return new MergeRunResult(Project.Id, _defaultBranch, false, results, recovery, note);
+    }
+
+    /// <summary>
+    /// Only what a killed run left (for <c>baton doctor --fix</c>): finishes a merge that landed, or resets the merge
+    /// worktree (a rebase in progress, a stale index lock) and forgets the journal; merges nothing new.
+    /// </summary>
+    public async Task<MergeRunResult> RecoverAsync(CancellationToken cancellationToken)
+    {
+        using var gate = MergeLock.Acquire(_paths, Project.Id, _options.Time);
+        var (recovery, finished) = await RecoverJournalAsync(cancellationToken).ConfigureAwait(false);
+        if (recovery is null)
+        {
+            KillLeftovers();
+            await _git.ResetAsync(cancellationToken).ConfigureAwait(false);
+            recovery = "reset the merge worktree";
+        }
+
+        return new MergeRunResult(Project.Id, _defaultBranch, false, finished is null ? [] : [finished], recovery, null);
     }
 
     /// <summary><c>--dry-run</c>: what a run would do, changing nothing (no lock, no worktree, no journal).</summary>
@@ -555,7 +573,7 @@ public sealed class MergeQueue
     /// running is killed; then the default branch says whether the work landed: if so the merge is finished, otherwise
     /// the merge worktree is reset and the task merged again from the start by the loop (it is still queued).
     /// </summary>
-    private async Task<(string? Recovery, MergeItem? Finished)> RecoverAsync(CancellationToken cancellationToken)
+    private async Task<(string? Recovery, MergeItem? Finished)> RecoverJournalAsync(CancellationToken cancellationToken)
     {
         var journal = MergeJournalFile.Read(_paths, out var problem);
         if (journal is null && problem is null)

@@ -63,6 +63,20 @@ public static class ProjectRows
         return statement.Step() ? ReadProject(statement, batonHome) : null;
     }
 
+    /// <summary>Every project this BATON_HOME has seen, by instance id.</summary>
+    public static IReadOnlyList<Project> All(SqliteDb db, string batonHome)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        using var statement = db.Prepare($"SELECT {Columns} FROM projects ORDER BY instance_id");
+        var found = new List<Project>();
+        while (statement.Step())
+        {
+            found.Add(ReadProject(statement, batonHome));
+        }
+
+        return found;
+    }
+
     /// <summary>Projects whose id or session prefix is <paramref name="value"/> (case-insensitive); may be several across configs.</summary>
     public static IReadOnlyList<Project> FindByIdOrPrefix(SqliteDb db, string value, string batonHome)
     {

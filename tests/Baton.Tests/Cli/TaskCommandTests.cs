@@ -42,7 +42,7 @@ public sealed class TaskCommandTests
 
         result.ExitCode.ShouldBe(2);
         result.ErrorCode.ShouldBe("unknown_state");
-        result.ErrorSuggestion.ShouldContain("Todo, In Progress, Human Review, Done, Cancelled");
+        result.ErrorSuggestion.ShouldContain("Todo, In Progress, Rework, Human Review, Merging, Done, Cancelled");
         await ShouldHaveNoTasksAsync(world);
     }
 

@@ -29,6 +29,7 @@ public sealed class MergeWorld : IDisposable
     public static async Task<MergeWorld> CreateAsync(string? frontMatter = null)
     {
         var world = await TempWorld.CreateAsync();
+        world.Environment["BATON_TMUX_SOCKET"] = $"bt-merge-{Guid.NewGuid():N}"[..20];
         var merge = new MergeWorld(world);
         try
         {

@@ -27,8 +27,11 @@ public sealed record DoctorCheckView(
 /// <summary>What <c>--fix</c> did: the agents installed, the npm command, and the problems left for a person (with their command).</summary>
 public sealed record DoctorFixView(IReadOnlyList<string> Installed, string? Command, IReadOnlyList<string> Manual);
 
-/// <summary><c>healthy</c> is false when git or tmux is missing or too old; the exit code is then 1.</summary>
-public sealed record DoctorReport(bool Healthy, string ToolsDirectory, IReadOnlyList<DoctorCheckView> Checks, DoctorFixView? Fix);
+/// <summary>
+/// <c>healthy</c> is false when git or tmux is missing or too old, or when the crew has a problem <c>--fix</c> did not
+/// repair; the exit code is then 1. <c>crew</c> is null when no project is in reach (no baton.yaml, no state.db).
+/// </summary>
+public sealed record DoctorReport(bool Healthy, string ToolsDirectory, IReadOnlyList<DoctorCheckView> Checks, DoctorFixView? Fix, IReadOnlyList<CrewFinding>? Crew = null);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(DoctorReport))]
