@@ -40,7 +40,7 @@ public static class Program
 
             Phase("start-up", () => [StartUp(options)]);
             Phase("task list", () => [TaskListBench.Run(options, scratch, notes)]);
-            var template = Wanted("workspace create") || Wanted("safety analysis")
+            var template = Wanted("workspace create") || Wanted("safety analysis") || Wanted("merge queue")
                 ? Fixtures.Repository(Path.Combine(scratch.Subdirectory("template"), "app"))
                 : string.Empty;
             var gitLog = GitLog.Create(scratch.Subdirectory("gitlog"));
@@ -52,6 +52,7 @@ public static class Program
             Phase("orchestrator idle", () => OrchestratorBench.Idle(options, scratch, notes));
             Phase("dashboard", () => DashboardBench.Run(options, scratch, notes));
             Phase("mail", () => MailBench.Run(options, scratch, notes));
+            Phase("merge queue", () => MergeBench.Run(options, scratch, template, gitLog, notes));
 
             Row.Print(Console.Out, rows);
             Console.Out.WriteLine();
@@ -131,6 +132,10 @@ internal sealed record BenchOptions(string Baton, string Hello, int Runs, int Ta
 
     public int MailRuns { get; init; } = 20;
 
+    public int MergeTasks { get; init; } = 20;
+
+    public int MergeRounds { get; init; } = 2;
+
     public static BenchOptions Parse(string[] args)
     {
         string? baton = null;
@@ -152,6 +157,7 @@ internal sealed record BenchOptions(string Baton, string Hello, int Runs, int Ta
         string? only = null;
         string? scratch = null;
         int dashboardSessions = 200, dashboardRequests = 500, paintRuns = 50, sseClients = 20, sseRate = 2, sseSeconds = 10;
+        int mergeTasks = 20, mergeRounds = 2;
         for (var i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -182,7 +188,9 @@ internal sealed record BenchOptions(string Baton, string Hello, int Runs, int Ta
                 case "--sse-clients": sseClients = NextInt(); break;
                 case "--sse-rate": sseRate = NextInt(); break;
                 case "--sse-seconds": sseSeconds = NextInt(); break;
-                default: throw new ArgumentException($"unknown argument '{args[i]}' (usage: --baton PATH --hello PATH [--runs 20] [--tasks 5000] [--list-runs 10] [--workspaces 20] [--create-rounds 3] [--analyze-workspaces 50] [--analyze-runs 5] [--sessions 100] [--spawn-runs 10] [--session-list-runs 10] [--dispatch-runs 10] [--orchestrator-tasks 200] [--idle-sessions 100] [--dashboard-sessions 200] [--dashboard-requests 500] [--paint-runs 50] [--sse-clients 20] [--sse-rate 2] [--sse-seconds 10] [--mail-runs 20] [--only start-up|task|create|safety|sessions|orchestrator|dispatch|throughput|idle|dashboard|mail] [--scratch DIR])");
+                case "--merge-tasks": mergeTasks = NextInt(); break;
+                case "--merge-rounds": mergeRounds = NextInt(); break;
+                default: throw new ArgumentException($"unknown argument '{args[i]}' (usage: --baton PATH --hello PATH [--runs 20] [--tasks 5000] [--list-runs 10] [--workspaces 20] [--create-rounds 3] [--analyze-workspaces 50] [--analyze-runs 5] [--sessions 100] [--spawn-runs 10] [--session-list-runs 10] [--dispatch-runs 10] [--orchestrator-tasks 200] [--idle-sessions 100] [--dashboard-sessions 200] [--dashboard-requests 500] [--paint-runs 50] [--sse-clients 20] [--sse-rate 2] [--sse-seconds 10] [--mail-runs 20] [--merge-tasks 20] [--merge-rounds 2] [--only start-up|task|create|safety|sessions|orchestrator|dispatch|throughput|idle|dashboard|mail|merge] [--scratch DIR])");
             }
         }
 
@@ -212,6 +220,8 @@ internal sealed record BenchOptions(string Baton, string Hello, int Runs, int Ta
             SseRate = Math.Max(sseRate, 1),
             SseSeconds = Math.Max(sseSeconds, 1),
             MailRuns = Math.Max(mailRuns, 2),
+            MergeTasks = Math.Max(mergeTasks, 1),
+            MergeRounds = Math.Max(mergeRounds, 1),
         };
     }
 }

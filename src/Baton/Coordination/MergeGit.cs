@@ -105,13 +105,13 @@ public sealed class MergeGit(string repository, MergePaths paths, IReadOnlyDicti
             return;
         }
 
-        var lockFile = await GitPathAsync(path, "index.lock", cancellationToken).ConfigureAwait(false);
-        if (lockFile is not null && File.Exists(lockFile))
+        var markers = await GitPathsAsync(path, ["index.lock", "rebase-merge", "rebase-apply"], cancellationToken).ConfigureAwait(false);
+        if (markers?[0] is { } lockFile && File.Exists(lockFile))
         {
             File.Delete(lockFile);
         }
 
-        if (await RebaseInProgressAsync(path, cancellationToken).ConfigureAwait(false))
+        if (markers is not null && markers.Skip(1).Any(Directory.Exists))
         {
             var aborted = await RunAsync(path, ["rebase", "--abort"], cancellationToken).ConfigureAwait(false);
             if (!aborted.Succeeded)
@@ -158,12 +158,13 @@ public sealed class MergeGit(string repository, MergePaths paths, IReadOnlyDicti
             return $"{checkout} does not exist";
         }
 
-        foreach (var (file, what) in new[] { ("MERGE_HEAD", "a merge"), ("rebase-merge", "a rebase"), ("rebase-apply", "a rebase or am"), ("CHERRY_PICK_HEAD", "a cherry-pick"), ("REVERT_HEAD", "a revert"), ("BISECT_LOG", "a bisect") })
+        (string File, string What)[] operations = [("MERGE_HEAD", "a merge"), ("rebase-merge", "a rebase"), ("rebase-apply", "a rebase or am"), ("CHERRY_PICK_HEAD", "a cherry-pick"), ("REVERT_HEAD", "a revert"), ("BISECT_LOG", "a bisect")];
+        var markers = await GitPathsAsync(checkout, [.. operations.Select(o => o.File)], cancellationToken).ConfigureAwait(false);
+        for (var i = 0; i < operations.Length && markers is not null; i++)
         {
-            var marker = await GitPathAsync(checkout, file, cancellationToken).ConfigureAwait(false);
-            if (marker is not null && (File.Exists(marker) || Directory.Exists(marker)))
+            if (File.Exists(markers[i]) || Directory.Exists(markers[i]))
             {
-                return $"{what} is in progress in {checkout}";
+                return $"{operations[i].What} is in progress in {checkout}";
             }
         }
 
@@ -304,23 +305,15 @@ public sealed class MergeGit(string repository, MergePaths paths, IReadOnlyDicti
     }
 
     /// <summary>True when a rebase is in progress in <paramref name="worktree"/> (the merge worktree, after a kill).</summary>
-    public async Task<bool> RebaseInProgressAsync(string worktree, CancellationToken cancellationToken)
-    {
-        foreach (var name in new[] { "rebase-merge", "rebase-apply" })
-        {
-            if (await GitPathAsync(worktree, name, cancellationToken).ConfigureAwait(false) is { } marker && Directory.Exists(marker))
-            {
-                return true;
-            }
-        }
+    public async Task<bool> RebaseInProgressAsync(string worktree, CancellationToken cancellationToken) =>
+        (await GitPathsAsync(worktree, ["rebase-merge", "rebase-apply"], cancellationToken).ConfigureAwait(false))?.Any(Directory.Exists) == true;
 
-        return false;
-    }
-
-    private async Task<string?> GitPathAsync(string worktree, string name, CancellationToken cancellationToken)
+    /// <summary>Where git keeps each of <paramref name="names"/> for <paramref name="worktree"/> (one process for all), or null.</summary>
+    private async Task<string[]?> GitPathsAsync(string worktree, IReadOnlyList<string> names, CancellationToken cancellationToken)
     {
-        var result = await RunAsync(worktree, ["rev-parse", "--git-path", name], cancellationToken).ConfigureAwait(false);
-        return result.Succeeded ? Path.GetFullPath(result.StandardOutput.Trim(), worktree) : null;
+        var result = await RunAsync(worktree, ["rev-parse", .. names.SelectMany(n => new[] { "--git-path", n })], cancellationToken).ConfigureAwait(false);
+        var lines = result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return result.Succeeded && lines.Length == names.Count ? [.. lines.Select(l => Path.GetFullPath(l, worktree))] : null;
     }
 
     private async Task MustAsync(string directory, IReadOnlyList<string> arguments, string what, CancellationToken cancellationToken)
