@@ -10,6 +10,7 @@ public sealed record MergeRejection
     public const string ValidationFailed = "validation_failed";
     public const string ValidationTimedOut = "validation_timed_out";
     public const string BranchMissing = "branch_missing";
+    public const string NothingCommitted = "nothing_committed";
 
     /// <summary>One of the constants above.</summary>
     public required string Kind { get; init; }
@@ -55,6 +56,7 @@ public static class MergeNotes
             MergeRejection.ValidationFailed when rejection.ExitCode is { } code => string.Create(CultureInfo.InvariantCulture, $"the validation command `{rejection.Command}` exited with {code} after rebasing {rejection.Branch} on {onto}"),
             MergeRejection.ValidationFailed => $"the validation command `{rejection.Command}` could not run after rebasing {rejection.Branch} on {onto}",
             MergeRejection.BranchMissing => $"the branch {rejection.Branch} does not exist, so there is nothing to merge",
+            MergeRejection.NothingCommitted => $"the branch {rejection.Branch} has no commit that is not in {rejection.DefaultBranch} yet, and its workspace holds uncommitted changes",
             _ => $"{rejection.Kind} while merging {rejection.Branch} into {onto}",
         };
     }
@@ -93,6 +95,7 @@ public static class MergeNotes
         {
             MergeRejection.Conflict => $"To fix: rebase {rejection.Branch} on {rejection.DefaultBranch} (git rebase {rejection.DefaultBranch}), resolve the conflicts in these files, commit, then move the task to {mergeState} again.",
             MergeRejection.BranchMissing => $"To fix: commit the work on {rejection.Branch} (or set the task's branch to the one holding it), then move the task to {mergeState} again.",
+            MergeRejection.NothingCommitted => $"To fix: commit the work in the workspace on {rejection.Branch}, then move the task to {mergeState} again.",
             _ => $"To fix: rebase {rejection.Branch} on {rejection.DefaultBranch}, make the command pass, commit, then move the task to {mergeState} again.",
         });
         return text.ToString();

@@ -180,6 +180,18 @@ public sealed class MergeGit(string repository, MergePaths paths, IReadOnlyDicti
             : string.Create(CultureInfo.InvariantCulture, $"{checkout} has uncommitted changes to {changed.Count} tracked file(s): {string.Join(", ", changed.Take(5))}{(changed.Count > 5 ? ", …" : string.Empty)}");
     }
 
+    /// <summary>True when <paramref name="workspace"/> exists and holds changes or untracked files git would show.</summary>
+    public async Task<bool> HasUncommittedAsync(string workspace, CancellationToken cancellationToken)
+    {
+        if (!Directory.Exists(workspace))
+        {
+            return false;
+        }
+
+        var status = await RunAsync(workspace, ["status", "--porcelain=v1", "-z"], cancellationToken).ConfigureAwait(false);
+        return status.Succeeded && status.StandardOutput.Length > 0;
+    }
+
     /// <summary>
     /// Refuses (exit 3, nothing touched) when the checkout that holds <paramref name="defaultBranch"/> is dirty: its
     /// fast-forward would have to change its files under someone's uncommitted work.

@@ -299,6 +299,13 @@ public sealed class MergeQueue
 
             if (await _git.IsAncestorAsync(tip, @base, cancellationToken).ConfigureAwait(false))
             {
+                var workspacePath = WorkspaceManager.PathFor(_options.Layout, ToWorkspaceTask(task));
+                if (await _git.HasUncommittedAsync(workspacePath, cancellationToken).ConfigureAwait(false))
+                {
+                    // The agent never committed: closing the task would leave its work behind in the workspace.
+                    return SendBack(task, branch, new MergeRejection { Kind = MergeRejection.NothingCommitted, Branch = branch, DefaultBranch = _defaultBranch });
+                }
+
                 // Already in the default branch (merged by hand, or an empty branch): nothing to land, only to finish.
                 journal = journal with { Rebased = @base, Phase = MergePhases.Landed };
                 Write(journal);
@@ -489,7 +496,9 @@ public sealed class MergeQueue
         var comment = MergeNotes.ReworkComment(rejection, States.Merge);
         var moved = _options.Tracker.Transition(task.Id, [States.Merge], States.Rework, Author, comment);
 
-        // MAIL: when messages land, send `comment` to the task's latest session here (its next run reads it).
+        // MAIL (the one call site): when messages (issue 7 item 1) are on main, send `comment` here to the task's latest
+        // session (SessionRows.ForTask, the newest) with MailService.SendAsync, sender "merge queue"; a finished session gets
+        // it in its task's next run's prompt. Until then the comment on the task is what the next run reads.
         Progress($"{task.Identifier}: sent back to {States.Rework}: {reason}");
         return Item(task, branch, moved is null ? MergeOutcomes.Skipped : MergeOutcomes.Rework) with
         {

@@ -186,6 +186,22 @@ public sealed class MergeQueueTests
     }
 
     [Fact]
+    public async Task Merge_NothingCommittedButWorkInTheWorkspace_GoesToReworkInsteadOfClosing()
+    {
+        using var w = await MergeWorld.CreateAsync();
+        var (task, workspace) = await w.AddTaskAsync("Forgot to commit");
+        w.Write(workspace, "work.txt", "never committed\n");
+        await w.QueueAsync(task);
+
+        var result = await w.MergeAsync();
+
+        result.Data.GetProperty("tasks")[0].GetProperty("outcome").GetString().ShouldBe(MergeOutcomes.Rework);
+        (await w.StateOfAsync(task)).ShouldBe("Rework");
+        (await w.CommentsOfAsync(task)).ShouldHaveSingleItem().ShouldContain("commit the work in the workspace");
+        File.ReadAllText(Path.Combine(workspace, "work.txt")).ShouldBe("never committed\n");
+    }
+
+    [Fact]
     public async Task Merge_Once_MergesOnlyTheFirstTaskOfTheQueue()
     {
         using var w = await MergeWorld.CreateAsync();

@@ -29,7 +29,7 @@ public sealed class RunCommand : BatonCommand
     private readonly Option<bool> _stopSessions = new("--stop-sessions") { Description = "On shutdown, stop the running agents too (by default they keep running and the next 'baton run' adopts them)" };
 
     public RunCommand(CliContext context)
-        : base("run", "Run the orchestrator: poll the tracker, dispatch agents, retry, reconcile, serve the dashboard. Every run ends with a proof bundle (see 'baton proof'); a WORKFLOW.md with a handoff map also has Baton check the work and hand review-ready tasks off.\n\nExamples:\n  baton run\n  baton run --port 8080\n  baton run path/to/WORKFLOW.md --logs-root /var/log/baton", context, printsData: false)
+        : base("run", "Run the orchestrator: poll the tracker, dispatch agents, retry, reconcile, serve the dashboard. Every run ends with a proof bundle (see 'baton proof'); a WORKFLOW.md with a handoff map also has Baton check the work and hand review-ready tasks off, and merge.continuous: true runs the merge queue (see 'baton merge') whenever a task reaches Merging.\n\nExamples:\n  baton run\n  baton run --port 8080\n  baton run path/to/WORKFLOW.md --logs-root /var/log/baton", context, printsData: false)
     {
         Arguments.Add(_workflow);
         Options.Add(_port);
