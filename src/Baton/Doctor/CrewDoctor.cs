@@ -214,8 +214,11 @@ public sealed class CrewDoctor(CrewDoctorOptions options)
             }
             else
             {
+                var why = project.States.IsMerge(task.State) ? "it waits for the merge queue"
+                    : project.States.IsActive(task.State) ? "its next run reuses it"
+                    : "it waits for a person";
                 findings.Add(new CrewFinding(CrewFindingKinds.WorkspaceWithoutSession, CrewSeverity.Info, project.Id, directory,
-                    $"no session; its task {task.Identifier} is {task.State} (its next run reuses it)", $"baton workspace status {task.Identifier}", false));
+                    $"no session; its task {task.Identifier} is {task.State} ({why})", $"baton workspace status {task.Identifier}", false));
             }
         }
 
