@@ -445,7 +445,7 @@ public sealed class MergeQueue
             comment += $" The push failed: {pushError}";
         }
 
-        var moved = _options.Tracker.Transition(journal.TaskId, [States.Merge], States.Closed, Author, comment);
+        var moved = task is null ? null : _options.Tracker.Transition(journal.TaskId, [States.Merge], States.Closed, Author, comment);
         var outcomeNote = moved is not null || task is null || States.IsTerminal(task.State)
             ? note
             : $"{note} The task was left in {task.State}: it was no longer in {States.Merge}.";
@@ -494,7 +494,15 @@ public sealed class MergeQueue
     {
         var reason = MergeNotes.Reason(rejection);
         var comment = MergeNotes.ReworkComment(rejection, States.Merge);
-        var moved = _options.Tracker.Transition(task.Id, [States.Merge], States.Rework, Author, comment);
+        TaskRecord? moved;
+        try
+        {
+            moved = _options.Tracker.Transition(task.Id, [States.Merge], States.Rework, Author, comment);
+        }
+        catch (BatonException error) when (error.Code == ErrorCodes.TaskNotFound)
+        {
+            moved = null; // deleted while it was merged: there is nothing to move or tell
+        }
 
         // MAIL (the one call site): when messages (issue 7 item 1) are on main, send `comment` here to the task's latest
         // session (SessionRows.ForTask, the newest) with MailService.SendAsync, sender "merge queue"; a finished session gets
