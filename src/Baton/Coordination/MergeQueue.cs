@@ -65,6 +65,7 @@ public static class MergeOutcomes
 /// <param name="Reason">Why it was sent back or skipped (one line), or for a merge the workspace and branch notes.</param>
 /// <param name="Prediction"><c>--dry-run</c>: clean, conflict, merged_already, branch_missing or unknown.</param>
 /// <param name="Resumed">Finished from the journal of a merge a killed run left.</param>
+/// <param name="Message">Sent back: the session the reason was sent to, and what became of the message.</param>
 public sealed record MergeItem(
     string Task,
     string Title,
@@ -81,7 +82,8 @@ public sealed record MergeItem(
     string? PushedTo = null,
     string? PushError = null,
     string? Prediction = null,
-    bool Resumed = false);
+    bool Resumed = false,
+    string? Message = null);
 
 /// <param name="Recovery">What was done with a journal a killed run left: finished, restarted, or null (there was none).</param>
 public sealed record MergeRunResult(string Project, string DefaultBranch, bool DryRun, IReadOnlyList<MergeItem> Tasks, string? Recovery, string? Note);
@@ -273,7 +275,7 @@ public sealed class MergeQueue
             var tip = await _git.CommitOfAsync($"refs/heads/{branch}", cancellationToken).ConfigureAwait(false);
             if (tip is null)
             {
-                return SendBack(task, branch, new MergeRejection { Kind = MergeRejection.BranchMissing, Branch = branch, DefaultBranch = _defaultBranch });
+                return await SendBackAsync(task, branch, new MergeRejection { Kind = MergeRejection.BranchMissing, Branch = branch, DefaultBranch = _defaultBranch }, cancellationToken);
             }
 
             var @base = await _git.CommitOfAsync($"refs/heads/{_defaultBranch}", cancellationToken).ConfigureAwait(false) ?? throw DefaultBranchMissing();
@@ -303,7 +305,7 @@ public sealed class MergeQueue
                 if (await _git.HasUncommittedAsync(workspacePath, cancellationToken).ConfigureAwait(false))
                 {
                     // The agent never committed: closing the task would leave its work behind in the workspace.
-                    return SendBack(task, branch, new MergeRejection { Kind = MergeRejection.NothingCommitted, Branch = branch, DefaultBranch = _defaultBranch });
+                    return await SendBackAsync(task, branch, new MergeRejection { Kind = MergeRejection.NothingCommitted, Branch = branch, DefaultBranch = _defaultBranch }, cancellationToken);
                 }
 
                 // Already in the default branch (merged by hand, or an empty branch): nothing to land, only to finish.
@@ -329,7 +331,7 @@ public sealed class MergeQueue
                     return Item(task, branch, MergeOutcomes.Skipped) with { Reason = $"git rebase failed: {rebase.Error}" };
                 }
 
-                var rejected = SendBack(task, branch, new MergeRejection { Kind = MergeRejection.Conflict, Branch = branch, DefaultBranch = _defaultBranch, Base = @base, Files = rebase.ConflictFiles });
+                var rejected = await SendBackAsync(task, branch, new MergeRejection { Kind = MergeRejection.Conflict, Branch = branch, DefaultBranch = _defaultBranch, Base = @base, Files = rebase.ConflictFiles }, cancellationToken);
                 Forget();
                 return rejected;
             }
@@ -340,7 +342,7 @@ public sealed class MergeQueue
 
             if (await ValidateAsync(task, journal, cancellationToken).ConfigureAwait(false) is { } failure)
             {
-                var rejected = SendBack(task, branch, failure);
+                var rejected = await SendBackAsync(task, branch, failure, cancellationToken);
                 Forget();
                 return rejected;
             }
@@ -359,7 +361,7 @@ public sealed class MergeQueue
             var tipNow = await _git.CommitOfAsync($"refs/heads/{branch}", cancellationToken).ConfigureAwait(false);
             if (tipNow is null)
             {
-                var rejected = SendBack(task, branch, new MergeRejection { Kind = MergeRejection.BranchMissing, Branch = branch, DefaultBranch = _defaultBranch, Excerpt = "It was deleted while the merge queue validated it; nothing was landed." });
+                var rejected = await SendBackAsync(task, branch, new MergeRejection { Kind = MergeRejection.BranchMissing, Branch = branch, DefaultBranch = _defaultBranch, Excerpt = "It was deleted while the merge queue validated it; nothing was landed." }, cancellationToken);
                 Forget();
                 return rejected;
             }
@@ -489,8 +491,12 @@ public sealed class MergeQueue
         }
     }
 
-    /// <summary>Moves the task to its rework state with a comment saying why (only while it is still in the merge state).</summary>
-    private MergeItem SendBack(TaskRecord task, string branch, MergeRejection rejection)
+    /// <summary>
+    /// Moves the task to its rework state with a comment saying why (only while it is still in the merge state), and sends
+    /// the same text to the task's latest session: delivered into its agent if it runs, else in its task's next run's
+    /// prompt. The message goes only after the move, so a step repeated after a crash never sends it twice.
+    /// </summary>
+    private async Task<MergeItem> SendBackAsync(TaskRecord task, string branch, MergeRejection rejection, CancellationToken cancellationToken)
     {
         var reason = MergeNotes.Reason(rejection);
         var comment = MergeNotes.ReworkComment(rejection, States.Merge);
@@ -504,9 +510,7 @@ public sealed class MergeQueue
             moved = null; // deleted while it was merged: there is nothing to move or tell
         }
 
-        // MAIL (the one call site): when messages (issue 7 item 1) are on main, send `comment` here to the task's latest
-        // session (SessionRows.ForTask, the newest) with MailService.SendAsync, sender "merge queue"; a finished session gets
-        // it in its task's next run's prompt. Until then the comment on the task is what the next run reads.
+        var messaged = moved is null ? null : await MessageSessionAsync(task, reason, comment, cancellationToken).ConfigureAwait(false);
         Progress($"{task.Identifier}: sent back to {States.Rework}: {reason}");
         return Item(task, branch, moved is null ? MergeOutcomes.Skipped : MergeOutcomes.Rework) with
         {
@@ -515,7 +519,45 @@ public sealed class MergeQueue
             Command = rejection.Command,
             Excerpt = string.IsNullOrEmpty(rejection.Excerpt) ? null : MergeNotes.Excerpt(rejection.Excerpt),
             Log = rejection.LogPath,
+            Message = messaged,
         };
+    }
+
+    /// <summary>The message to the task's newest session; what became of it in words, or null when the task never had one.</summary>
+    private async Task<string?> MessageSessionAsync(TaskRecord task, string reason, string body, CancellationToken cancellationToken)
+    {
+        if (_options.Sessions is not { } sessions)
+        {
+            return null;
+        }
+
+        var session = _options.Store.Read(db => SessionRows.ForTask(db, task.Id)).Where(s => s.Project == Project.InstanceId).MaxBy(s => s.Number);
+        if (session is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            var sent = await new MailService(_options.Store, sessions, _options.BatonHome, _options.Time).SendAsync(
+                new MailDraft
+                {
+                    // As the orchestrator: the agent answers by moving its task back to the merge state, not by reply.
+                    Sender = MailAddress.OrchestratorName,
+                    SenderProject = Project.InstanceId,
+                    To = new MailAddress(MailAddressKind.Session, session.Name),
+                    Subject = $"{task.Identifier} sent back by the merge queue: {reason}",
+                    Body = body,
+                },
+                cancellationToken).ConfigureAwait(false);
+            return sent.Count == 0 ? null : $"{session.Name}: {sent[0].Note}";
+        }
+        catch (Exception error) when (error is BatonException or IOException)
+        {
+            // The comment on the task says the same; a message that cannot be sent never fails the merge.
+            Progress($"{task.Identifier}: the message to {session.Name} failed: {error.Message}");
+            return null;
+        }
     }
 
     /// <summary>

@@ -24,6 +24,7 @@ public sealed class MergeContinuousTests
         Write(w, $$"""
             set -e
             runs="$BATON_HOME/runs-$BATON_TASK"; n=$(( $(cat "$runs" 2>/dev/null || echo 0) + 1 )); echo $n > "$runs"
+            printf '%s' "$BATON_PROMPT" > "$BATON_HOME/prompt-$BATON_TASK-$n"
             if [ "$n" = 1 ]; then
               printf 'one\n%s\nthree\n' "$BATON_TASK" > shared.txt
               echo "$BATON_TASK" > "file-$BATON_TASK.txt"
@@ -53,6 +54,12 @@ public sealed class MergeContinuousTests
         }
 
         comments.Count(c => c.StartsWith("The merge queue sent this task back", StringComparison.Ordinal)).ShouldBe(1);
+
+        // The rework run's prompt carries the queue's message (sent to the task's session, which had ended).
+        var reworkPrompt = Directory.GetFiles(w.World.Home, "prompt-*-2").ShouldHaveSingleItem();
+        var prompt = File.ReadAllText(reworkPrompt);
+        prompt.ShouldContain("sent back by the merge queue");
+        prompt.ShouldContain("conflicts in shared.txt");
         comments.Count(c => c.StartsWith("Merged by the merge queue", StringComparison.Ordinal)).ShouldBe(2);
         File.ReadAllText(Path.Combine(w.World.Home, "logs", "baton-run.log")).ShouldContain("outcome=rework");
         (await GitAsync(repo, "status", "--porcelain", "--untracked-files=no")).ShouldBeEmpty();

@@ -54,6 +54,7 @@ public sealed class MergeQueueTests
         rework.GetProperty("files").EnumerateArray().Select(f => f.GetString()).ShouldBe(["shared.txt"]);
         (await w.StateOfAsync(first)).ShouldBe("Done");
         (await w.StateOfAsync(second)).ShouldBe("Rework");
+        rework.GetProperty("message").ValueKind.ShouldBe(JsonValueKind.Null, "the task never had a session to tell");
         var comment = (await w.CommentsOfAsync(second)).ShouldHaveSingleItem();
         comment.ShouldContain("conflicts in shared.txt");
         comment.ShouldContain("- shared.txt");
