@@ -31,7 +31,8 @@ public sealed class MergeCommand : BatonCommand
         "(BATON_HOME/<instance>/merge/worktree), run the workflow's validation commands (proof.validate) there, fast-forward the " +
         "default branch (the checkout that has it checked out only when it is clean), push when merge.push is true, move the task " +
         "to Done, and remove its workspace through the safety rules. A conflict or a red or hung validation moves the task to its " +
-        "rework state (default Rework) with a comment naming the conflicting files or the failing command.\n\n" +
+        "rework state (default Rework) with a comment naming the conflicting files or the failing command, sent to the task's " +
+        "latest session as a message too.\n\n" +
         "A run killed at any step is finished or cleanly started again by the next one; two runs never work on one project at once " +
         "(merge_in_progress). A dirty checkout of the default branch is refused with exit 3 before anything changes.\n\n" +
         "Examples:\n  baton merge\n  baton merge app --dry-run\n  baton merge app --once --json";
