@@ -25,25 +25,9 @@ public sealed record MergeSettings
 
         return new MergeSettings
         {
-            Continuous = Bool(reader, "merge.continuous", errors) ?? false,
-            Push = Bool(reader, "merge.push", errors) ?? false,
+            Continuous = reader.Bool("merge.continuous") ?? false,
+            Push = reader.Bool("merge.push") ?? false,
         };
     }
 
-    private static bool? Bool(SettingsReader reader, string key, List<string> errors)
-    {
-        var text = reader.String(key);
-        switch (text?.ToLowerInvariant())
-        {
-            case null:
-                return null;
-            case "true":
-                return true;
-            case "false":
-                return false;
-            default:
-                errors.Add($"{key} must be true or false, not '{text}'");
-                return null;
-        }
-    }
 }

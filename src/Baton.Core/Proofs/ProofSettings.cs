@@ -115,26 +115,10 @@ public sealed record HandoffSettings
 
         return new HandoffSettings
         {
-            Enabled = Bool(reader, "handoff.enabled", errors) ?? true,
+            Enabled = reader.Bool("handoff.enabled") ?? true,
             State = reader.String("handoff.state"),
-            PullRequest = Bool(reader, "handoff.pull_request", errors) ?? false,
+            PullRequest = reader.Bool("handoff.pull_request") ?? false,
         };
     }
 
-    private static bool? Bool(SettingsReader reader, string key, List<string> errors)
-    {
-        var text = reader.String(key);
-        switch (text?.ToLowerInvariant())
-        {
-            case null:
-                return null;
-            case "true":
-                return true;
-            case "false":
-                return false;
-            default:
-                errors.Add($"{key} must be true or false, not '{text}'");
-                return null;
-        }
-    }
 }

@@ -43,7 +43,7 @@ public sealed record SupervisorSettings
             return None;
         }
 
-        var enabled = Bool(reader, "supervisor.enabled", errors) ?? true;
+        var enabled = reader.Bool("supervisor.enabled") ?? true;
         if (!enabled)
         {
             return None;
@@ -69,25 +69,9 @@ public sealed record SupervisorSettings
             Enabled = true,
             NudgeAfterMs = nudgeAfter,
             NudgeMessage = string.IsNullOrWhiteSpace(message) ? DefaultNudgeMessage : message,
-            CheckWorkspace = Bool(reader, "supervisor.check_workspace", errors) ?? true,
+            CheckWorkspace = reader.Bool("supervisor.check_workspace") ?? true,
             EscalateAfter = escalateAfter ?? 3,
         };
     }
 
-    private static bool? Bool(SettingsReader reader, string key, List<string> errors)
-    {
-        var text = reader.String(key);
-        switch (text?.ToLowerInvariant())
-        {
-            case null:
-                return null;
-            case "true":
-                return true;
-            case "false":
-                return false;
-            default:
-                errors.Add($"{key} must be true or false, not '{text}'");
-                return null;
-        }
-    }
 }

@@ -285,6 +285,24 @@ internal sealed class SettingsReader(IReadOnlyDictionary<string, object?> root, 
         }
     }
 
+    /// <summary><c>true</c> or <c>false</c> (any case); anything else is an error naming the key.</summary>
+    public bool? Bool(string key)
+    {
+        var text = String(key);
+        switch (text?.ToLowerInvariant())
+        {
+            case null:
+                return null;
+            case "true":
+                return true;
+            case "false":
+                return false;
+            default:
+                errors.Add($"{key} must be true or false, not '{text}'");
+                return null;
+        }
+    }
+
     public int? Int(string key)
     {
         var text = String(key);
