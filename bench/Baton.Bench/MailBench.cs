@@ -259,7 +259,7 @@ internal static class MailBench
                 ["BATON_HOME"] = Path.Combine(root, "home", ".baton"),
                 ["BATON_TMUX_SOCKET"] = socket,
                 ["BATON_EXECUTABLE"] = options.Baton,
-                ["BATON_BENCH_MARKER"] = root,
+                [BenchTeardown.MarkerVariable] = root,
                 ["PATH"] = extraPath is null ? path : $"{extraPath}:{path}",
             };
             var world = new MailWorld(root, repository, environment, options.Baton, socket);
@@ -318,53 +318,6 @@ internal static class MailBench
         }
 
         /// <summary>Kills the tmux server, then whatever still carries this world's directory in its environment.</summary>
-        public void Dispose()
-        {
-            Timing.Run(new Launch("tmux", ["-L", TmuxSocket, "kill-server"], Environment: new Dictionary<string, string> { ["TMUX"] = string.Empty }));
-            var watch = Stopwatch.StartNew();
-            while (Ours().Count > 0 && watch.Elapsed < TimeSpan.FromSeconds(30))
-            {
-                Thread.Sleep(200);
-            }
-
-            foreach (var pid in Ours())
-            {
-                try
-                {
-                    using var process = Process.GetProcessById(pid);
-                    process.Kill();
-                }
-                catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
-                {
-                    // Already gone.
-                }
-            }
-        }
-
-        private List<int> Ours()
-        {
-            var ours = new List<int>();
-            foreach (var directory in Directory.EnumerateDirectories("/proc"))
-            {
-                if (!int.TryParse(Path.GetFileName(directory), CultureInfo.InvariantCulture, out var pid) || pid == System.Environment.ProcessId)
-                {
-                    continue;
-                }
-
-                try
-                {
-                    if (Encoding.UTF8.GetString(File.ReadAllBytes($"/proc/{pid}/environ")).Contains("BATON_BENCH_MARKER=" + Root, StringComparison.Ordinal))
-                    {
-                        ours.Add(pid);
-                    }
-                }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-                {
-                    // Gone meanwhile, or a kernel thread.
-                }
-            }
-
-            return ours;
-        }
+        public void Dispose() => BenchTeardown.Stop(TmuxSocket, Root);
     }
 }

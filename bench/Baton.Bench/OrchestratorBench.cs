@@ -304,7 +304,7 @@ internal static class OrchestratorBench
                 ["BATON_HOME"] = Path.Combine(root, "home", ".baton"),
                 ["BATON_TMUX_SOCKET"] = socket,
                 ["BATON_EXECUTABLE"] = options.Baton,
-                ["BATON_BENCH_MARKER"] = root,
+                [BenchTeardown.MarkerVariable] = root,
             };
             var world = new World(root, repository, environment, options.Baton, socket);
             Timing.RunOk(world.Baton("init", "--prefix", "app"));
@@ -335,54 +335,7 @@ internal static class OrchestratorBench
         public int TmuxServerPid() => int.Parse(Timing.RunOk(Tmux("display-message", "-p", "#{pid}")).Output.Trim(), CultureInfo.InvariantCulture);
 
         /// <summary>Kills the tmux server, then whatever still carries this world's directory in its environment.</summary>
-        public void Dispose()
-        {
-            Timing.Run(Tmux("kill-server"));
-            var watch = Stopwatch.StartNew();
-            while (Ours().Count > 0 && watch.Elapsed < TimeSpan.FromSeconds(30))
-            {
-                Thread.Sleep(200);
-            }
-
-            foreach (var pid in Ours())
-            {
-                try
-                {
-                    using var process = Process.GetProcessById(pid);
-                    process.Kill();
-                }
-                catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
-                {
-                    // Already gone.
-                }
-            }
-        }
-
-        private List<int> Ours()
-        {
-            var ours = new List<int>();
-            foreach (var directory in Directory.EnumerateDirectories("/proc"))
-            {
-                if (!int.TryParse(Path.GetFileName(directory), CultureInfo.InvariantCulture, out var pid) || pid == System.Environment.ProcessId)
-                {
-                    continue;
-                }
-
-                try
-                {
-                    if (Encoding.UTF8.GetString(File.ReadAllBytes($"/proc/{pid}/environ")).Contains("BATON_BENCH_MARKER=" + Root, StringComparison.Ordinal))
-                    {
-                        ours.Add(pid);
-                    }
-                }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-                {
-                    // Gone meanwhile, or a kernel thread.
-                }
-            }
-
-            return ours;
-        }
+        public void Dispose() => BenchTeardown.Stop(Socket, Root);
     }
 
     /// <summary><c>baton run --port 0 --stop-sessions</c> as a process; disposing sends SIGTERM and waits.</summary>
