@@ -99,7 +99,9 @@
       let box = null;
       if (name) {
         // The same form across re-renders, so an answer being typed is not wiped by a live update.
-        box = view.answers.get(name) || Baton.answerBox(name, () => { view.sent.set(name, Date.now()); scheduleState(); });
+        // After an answer the task leaves the list within a poll; look again a little later too, in case the live
+        // connection is reconnecting just then.
+        box = view.answers.get(name) || Baton.answerBox(name, () => { view.sent.set(name, Date.now()); scheduleState(); setTimeout(scheduleState, 1000); setTimeout(scheduleState, 3000); });
         view.answers.set(name, box);
       }
       return el("div", { class: "ask", attrs: { "data-session": name || "", "data-task": b.issue_identifier } },
