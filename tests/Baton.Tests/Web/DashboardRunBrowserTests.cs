@@ -88,7 +88,16 @@ public sealed class DashboardRunBrowserTests(Browser browser)
             form.FindElement(By.CssSelector("button[type=submit]")).Click();
 
             // Accepted: the page says so, and the task leaves the waiting list at the next update.
-            browser.Until(d => d.FindElements(By.CssSelector($"#blocked [data-sent='{session}']")).Count == 1, "the answer shown as sent", TimeSpan.FromSeconds(30));
+            try
+            {
+                browser.Until(d => d.FindElements(By.CssSelector($"#blocked [data-sent='{session}']")).Count == 1, "the answer shown as sent", TimeSpan.FromSeconds(30));
+            }
+            catch (WebDriverTimeoutException timeout)
+            {
+                var page = browser.Driver.FindElement(By.Id("blocked")).Text;
+                var now = await daemon.StateAsync();
+                throw new ShouldAssertException($"{timeout.Message}\nthe waiting list on the page: {page}\nthe form said: {form.Text}\nthe API: {now}\nthe log: {File.ReadAllText(Path.Combine(w.World.Home, "logs", "baton-run.log"))}", timeout);
+            }
             await agent.WaitForAsync(a => a.Turns.Any(t => t.Text.Contains("Use PostgreSQL.", StringComparison.Ordinal)), "the answer reaching a new run of the agent", 60);
         }
         finally
