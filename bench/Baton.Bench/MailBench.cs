@@ -144,14 +144,8 @@ internal static class MailBench
 
         var batonStats = Stats.Of(baton);
         var floorStats = Stats.Of(floor);
-        notes.Add($"mail delivery to a {agent}: the baton mail send process alone took {Stats.Of(sendProcess)} (start, state.db, the session's status, the socket round trip); {Load()}");
-        return new Row(
-            $"mail send → {agent} ({options.MailRuns} runs)",
-            floorStats + " raw socket follow_up",
-            batonStats.ToString(),
-            Row.FormatRatio(batonStats.MedianMs / floorStats.MedianMs),
-            "median < 1 s",
-            batonStats.MedianMs < 1000 ? "ok" : "MISSED");
+        notes.Add($"mail delivery to a {agent}: the baton mail send process alone took {Stats.Of(sendProcess)} (start, state.db, the session's status, the socket round trip); {Row.Load()}");
+        return Row.MedianUnder($"mail send → {agent} ({options.MailRuns} runs)", floorStats, "raw socket follow_up", batonStats, 1000, "median < 1 s");
     }
 
     /// <summary>The floor: the worker's follow-up request, one JSON line on its unix socket, and its one-line reply.</summary>
@@ -217,9 +211,6 @@ internal static class MailBench
             Thread.Sleep(1);
         }
     }
-
-    private static string Load() =>
-        "load " + (File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown");
 
     /// <summary>A repository with baton.yaml, one task, a BATON_HOME and a tmux server of its own; disposing stops it all.</summary>
     private sealed class MailWorld : IDisposable

@@ -63,14 +63,8 @@ internal static class OrchestratorBench
 
         var batonStats = Stats.Of(baton);
         var floorStats = Stats.Of(floor);
-        notes.Add($"dispatch latency: of it, the baton task add process itself {Stats.Of(adds)}; the orchestrator's poll interval was 10 minutes, so every dispatch came from the wake-up ({Load()})");
-        return new Row(
-            $"dispatch latency, task add → agent command running ({options.DispatchRuns} runs)",
-            floorStats + " tmux new-session → command running",
-            batonStats.ToString(),
-            Row.FormatRatio(batonStats.MedianMs / floorStats.MedianMs),
-            "median < 1 s",
-            batonStats.MedianMs < 1000 ? "ok" : "MISSED");
+        notes.Add($"dispatch latency: of it, the baton task add process itself {Stats.Of(adds)}; the orchestrator's poll interval was 10 minutes, so every dispatch came from the wake-up ({Row.Load()})");
+        return Row.MedianUnder($"dispatch latency, task add → agent command running ({options.DispatchRuns} runs)", floorStats, "tmux new-session → command running", batonStats, 1000, "median < 1 s");
     }
 
     // ---- Throughput ---------------------------------------------------------------------------------------
@@ -128,7 +122,7 @@ internal static class OrchestratorBench
         var perTaskOverhead = (wall - floorWall).TotalMilliseconds * Concurrency / count;
         notes.Add(string.Create(CultureInfo.InvariantCulture,
             $"throughput: {count} tasks at concurrency {Concurrency}; every baton task gets a worktree, a tmux session, a worker process and the agent's bash; " +
-            $"the floor runs only the agent's commands. Orchestrator resident memory at the end {rss / 1024.0:0} MB ({Load()})"));
+            $"the floor runs only the agent's commands. Orchestrator resident memory at the end {rss / 1024.0:0} MB ({Row.Load()})"));
         yield return new Row(
             $"{count} tasks through the command agent, concurrency {Concurrency}: wall clock",
             string.Create(CultureInfo.InvariantCulture, $"{floorWall.TotalSeconds:0.0} s shell loop (xargs -P {Concurrency})"),
@@ -263,9 +257,6 @@ internal static class OrchestratorBench
 
         return 0;
     }
-
-    private static string Load() =>
-        "load " + (File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown");
 
     /// <summary>A repository with baton.yaml, a BATON_HOME and a tmux server of its own; disposing stops everything in it.</summary>
     private sealed class World : IDisposable

@@ -61,7 +61,7 @@ public static class Program
                 Console.Out.WriteLine("- " + note);
             }
 
-            Console.Out.WriteLine($"- fixtures in {scratch.Root}; load average at the end: {LoadAverage()}");
+            Console.Out.WriteLine($"- fixtures in {scratch.Root}; load average at the end: {Row.LoadAverage()}");
             return 0;
         }
         catch (BenchFailedException ex)
@@ -76,9 +76,6 @@ public static class Program
             return 1;
         }
     }
-
-    private static string LoadAverage() =>
-        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
 
     /// <summary>
     /// <c>baton --version</c> against the smallest .NET program published the same way, interleaved so drift (CPU
@@ -229,6 +226,21 @@ internal sealed record BenchOptions(string Baton, string Hello, int Runs, int Ta
 internal sealed record Row(string Measure, string Floor, string Baton, string Ratio, string Target, string Verdict)
 {
     public static string FormatRatio(double value) => string.Create(CultureInfo.InvariantCulture, $"{value:0.00}×");
+
+    /// <summary>The machine's load averages (1, 5, 15 min): the notes say how busy the machine was.</summary>
+    public static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
+
+    public static string Load() => "load " + LoadAverage();
+
+    /// <summary>A latency measure beside its floor, judged on Baton's median.</summary>
+    public static Row MedianUnder(string measure, Stats floor, string floorLabel, Stats baton, double targetMs, string target) => new(
+        measure,
+        $"{floor} {floorLabel}",
+        baton.ToString(),
+        FormatRatio(baton.MedianMs / floor.MedianMs),
+        target,
+        baton.MedianMs < targetMs ? "ok" : "MISSED");
 
     public static void Print(TextWriter writer, IReadOnlyList<Row> rows)
     {

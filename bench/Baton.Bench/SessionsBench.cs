@@ -71,7 +71,7 @@ internal static class SessionsBench
             }
         })).GetAwaiter().GetResult();
         var all = spawned.Concat(more.Select(o => SpawnedSession.From(o.Output))).ToList();
-        notes.Add(string.Create(CultureInfo.InvariantCulture, $"spawning sessions {spawned.Count + 1}–{count}, 4 at a time: {rest.Elapsed.TotalSeconds:0.0} s ({Load()})"));
+        notes.Add(string.Create(CultureInfo.InvariantCulture, $"spawning sessions {spawned.Count + 1}–{count}, 4 at a time: {rest.Elapsed.TotalSeconds:0.0} s ({Row.Load()})"));
 
         // The same project and tmux server seen from a BATON_HOME without sessions: what baton list costs before any git.
         var empty = new Dictionary<string, string>(environment) { ["BATON_HOME"] = Path.Combine(root, "empty", ".baton") };
@@ -286,7 +286,7 @@ internal static class SessionsBench
         var sessionRss = Median(s => s.SessionRssKb) / 1024;
         notes.Add(string.Create(CultureInfo.InvariantCulture,
             $"memory with {sessions.Count} sessions: per session (worker + pane sh + pipe-pane sh and cat, agent not counted) PSS {sessionPss:0.0} MB, RSS {sessionRss:0.0} MB; " +
-            $"the tmux server {fleet.ServerMemory().RssKb / 1024.0:0.0} MB RSS ({Load()})"));
+            $"the tmux server {fleet.ServerMemory().RssKb / 1024.0:0.0} MB RSS ({Row.Load()})"));
         return new Row(
             $"worker host memory, {sessions.Count} sessions up, median per worker",
             "-",
@@ -295,9 +295,6 @@ internal static class SessionsBench
             "< 40 MB a session (PSS)",
             sessionPss < 40 ? "ok" : "MISSED");
     }
-
-    private static string Load() =>
-        "load " + (File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown");
 
     /// <summary>What spawn --json printed, and what the session's worker wrote.</summary>
     private sealed record SpawnedSession(string Name, string Directory, string Workspace)
@@ -493,7 +490,7 @@ internal static class SessionsBench
                 File.Delete(_socketPath);
             }
 
-            notes.Add(string.Create(CultureInfo.InvariantCulture, $"sessions teardown (tmux kill-server; the workers end their runs and reap): {watch.Elapsed.TotalSeconds:0.0} s, {left.Count} processes left to kill by pid ({Load()})"));
+            notes.Add(string.Create(CultureInfo.InvariantCulture, $"sessions teardown (tmux kill-server; the workers end their runs and reap): {watch.Elapsed.TotalSeconds:0.0} s, {left.Count} processes left to kill by pid ({Row.Load()})"));
         }
 
         private List<int> Ours()
