@@ -105,6 +105,50 @@ public sealed class ConformanceRequestTests
     }
 
     /// <summary>
+    /// The blocked posture's other half: a person answers with <c>baton send</c> while no orchestrator runs (the question
+    /// survives the restart in the session's blocked.json), and the next orchestrator starts a run whose prompt carries
+    /// the question and the answer, once.
+    /// </summary>
+    [Fact]
+    public async Task BatonSend_ToABlockedSessionWhileTheOrchestratorIsDown_TheNextOrchestratorRunsTheTaskWithTheAnswer()
+    {
+        await using var w = await SessionWorld.CreateAsync();
+        var agent = new StandIn(Path.Combine(w.World.Root, "agent"), """
+            {"turns": [{"steps": [{"userInput": "Which database should the cache use?"}, {"sleep": 30000}]}]}
+            """);
+        ConformanceWorkflows.WriteLocal(w, agent);
+        var task = await w.AddTaskAsync("Ambiguous");
+        string session;
+        await using (var first = await RunDaemon.StartAsync(w))
+        {
+            var state = await first.WaitForStateAsync(s => Rows(s, "blocked").Any(), "the task blocked", 60);
+            session = Rows(state, "blocked").Single().GetProperty("session").GetString()!;
+            await SessionWorld.WaitUntilAsync(() => File.Exists(Path.Combine(w.SessionDirectory(session), "blocked.json")), "the question recorded", 30);
+            (await first.StopAsync()).ShouldBe(0);
+        }
+
+        var empty = await w.RunAsync("send", session, "   ");
+        empty.ExitCode.ShouldBe(2, empty.ToString());
+        empty.Stderr.ShouldContain("the answer is empty");
+        var sent = await w.RunAsync("send", session, "Use PostgreSQL.", "--json");
+        sent.ExitCode.ShouldBe(0, sent.ToString());
+        sent.Data.GetProperty("delivered").GetString().ShouldBe("answer");
+
+        await using var second = await RunDaemon.StartAsync(w);
+        await agent.WaitForAsync(a => a.Turns.Any(t => t.Text.Contains("Use PostgreSQL.", StringComparison.Ordinal)), "the answer reaching a new run", 60);
+
+        var answered = agent.Turns.Single(t => t.Text.Contains("Use PostgreSQL.", StringComparison.Ordinal)).Text;
+        answered.ShouldContain("The earlier run asked: ", Case.Sensitive, answered);
+        answered.ShouldContain("Which database should the cache use?", Case.Sensitive, answered);
+        answered.ShouldContain("The answer: Use PostgreSQL.", Case.Sensitive, answered);
+        // The question is closed once the answering run has started: neither a restart nor a second send answers it again.
+        await SessionWorld.WaitUntilAsync(() => File.Exists(Path.Combine(w.SessionDirectory(session), "answered.json")), "the question closed", 30);
+        File.Exists(Path.Combine(w.SessionDirectory(session), "answer.json")).ShouldBeFalse();
+        File.Exists(Path.Combine(w.SessionDirectory(session), "blocked.json")).ShouldBeFalse();
+        (await second.StopAsync()).ShouldBe(0, second.Stderr);
+    }
+
+    /// <summary>
     /// §10.5 client-side tool: <c>linear_graphql</c> is offered to Codex as a dynamic tool and executed by the
     /// orchestrator with the tracker's credential; the agent gets Linear's answer, bad input and unknown tools come
     /// back as failed tool results, and neither the agent nor its worker holds the key.
