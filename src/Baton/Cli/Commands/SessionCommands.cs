@@ -413,7 +413,7 @@ public sealed class SendCommand : BatonCommand
     private readonly Option<bool> _followUp = new("--follow-up") { Description = "Deliver when the agent's turn ends instead of steering the running turn" };
 
     public SendCommand(CliContext context)
-        : base("send", "Send a message to a session's agent: steering while it works (read before its next model call), a new turn when it is idle.\n\nExamples:\n  baton send app-3 \"Use the existing helper in utils.py\"\n  echo \"Also update the docs\" | baton send app-3 - --follow-up", context)
+        : base("send", "Send a message to a session's agent: steering while it works (read before its next model call), a new turn when it is idle. To a session whose run stopped on a question (the orchestrator shows it as blocked), the message is the answer: 'baton run' starts a new run of the task with the question and the answer.\n\nExamples:\n  baton send app-3 \"Use the existing helper in utils.py\"\n  echo \"Also update the docs\" | baton send app-3 - --follow-up\n  baton send app-4 \"Use eu-west-1\"      answer a blocked session's question", context)
     {
         Arguments.Add(_session);
         Arguments.Add(_message);
