@@ -119,11 +119,14 @@ public sealed class Supervisor(OrchestratorOptions options)
             var status = session.Files.ReadStatus();
             if (status is { EndedAt: null, Socket: { } socket } && options.Sessions.Observe(session).WorkerAlive)
             {
+                // The worker owns its log while it runs: never write beside it.
                 var reply = await WorkerClient.SendAsync(socket, new WorkerRequest(WorkerCommands.Note, text, action), TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
-                if (reply.Ok)
+                if (!reply.Ok)
                 {
-                    return;
+                    Log.Warn("supervisor note refused", ("project", options.Project.Id), ("session", session.Name), ("action", action), ("error", reply.ErrorCode));
                 }
+
+                return;
             }
 
             // No worker writes this log any more, so appending here cannot interleave with it.
