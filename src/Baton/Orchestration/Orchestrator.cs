@@ -85,6 +85,9 @@ public sealed class Orchestrator : IAsyncDisposable
     private readonly ConcurrentDictionary<string, SessionRecord> _adoptable = new(StringComparer.Ordinal);
     private readonly Supervisor _supervisor;
 
+    /// <summary>How long after its creation a session without a tmux session or a status may still be starting.</summary>
+    private static readonly TimeSpan s_freshSessionWait = TimeSpan.FromSeconds(10);
+
     /// <summary>Answers on their way to a new run, by task id: the question is closed once that run has started.</summary>
     private readonly Dictionary<string, (SessionFiles Files, BlockedNote? Question, AnswerNote Answer)> _answering = new(StringComparer.Ordinal);
     private readonly ConcurrentBag<Task> _background = [];
@@ -287,6 +290,17 @@ public sealed class Orchestrator : IAsyncDisposable
     private async Task<SessionState> SettleAsync(SessionRecord session, CancellationToken cancellationToken)
     {
         var observed = _options.Sessions.Observe(session);
+
+        // A spawn killed with its orchestrator may still have a tmux client in flight that creates the session a moment
+        // later (a child outlives a kill -9): a session this fresh gets a few seconds to show up before it is judged.
+        var settle = session.CreatedAt + s_freshSessionWait;
+        while (!observed.WorkerAlive && observed.Reported is null && Now < settle
+            && !(session.Runtime == Runtimes.SessionRuntimes.Tmux && await _options.Sessions.Tmux.HasSessionAsync(session.RuntimeName, cancellationToken).ConfigureAwait(false)))
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(200), _options.Time, cancellationToken).ConfigureAwait(false);
+            observed = _options.Sessions.Observe(session);
+        }
+
         if (!observed.WorkerAlive && observed.Reported is null && session.Runtime == Runtimes.SessionRuntimes.Tmux
             && await _options.Sessions.Tmux.HasSessionAsync(session.RuntimeName, cancellationToken).ConfigureAwait(false))
         {
